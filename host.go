@@ -1,0 +1,136 @@
+package httpsession
+
+import (
+	"errors"
+	"net/netip"
+	"net/url"
+	"strings"
+
+	"golang.org/x/net/idna"
+)
+
+// idnaProfile converts internationalised host names to their ASCII (punycode)
+// form for comparison. It maps as a browser's URL parser does for look-ups
+// but does not insist on letter-digit-hyphen labels: real hosts carry
+// underscores.
+var idnaProfile = idna.New(
+	idna.MapForLookup(),
+	idna.Transitional(false),
+	idna.StrictDomainName(false),
+)
+
+var errBadHost = errors.New("host is not a valid domain name")
+
+// toASCII lower-cases a host and, when it holds non-ASCII letters, converts
+// it to punycode (RFC 6265bis §5.1.2: canonicalised host names).
+func toASCII(s string) (string, error) {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			a, err := idnaProfile.ToASCII(s)
+			if err != nil {
+				return "", errBadHost
+			}
+			return a, nil
+		}
+	}
+	return strings.ToLower(s), nil
+}
+
+// canonicalHost returns the canonicalised host name of u (§5.1.2): no port,
+// no brackets around an IPv6 literal, lower case, punycode, and no trailing
+// dot, so that "Example.COM." and "example.com" are one host.
+func canonicalHost(u *url.URL) (string, error) {
+	host := u.Hostname()
+	if a, err := netip.ParseAddr(host); err == nil {
+		// Write IP literals one way: "::FFFF:1.2.3.4" and "::ffff:1.2.3.4"
+		// are the same host.
+		return a.WithZone("").String(), nil
+	}
+	host, err := toASCII(host)
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSuffix(host, "."), nil
+}
+
+// isIP reports whether a canonical host is an IPv4 or IPv6 literal.
+func isIP(host string) bool {
+	_, err := netip.ParseAddr(host)
+	return err == nil
+}
+
+// isSecureOrigin reports whether a request to u counts as "secure" in the
+// sense of §5.7 and §5.8.3: https or wss, or a potentially trustworthy
+// origin as the Secure Contexts specification defines it — localhost, any
+// *.localhost name and loopback addresses, which never leave the machine.
+func isSecureOrigin(u *url.URL, host string) bool {
+	switch strings.ToLower(u.Scheme) {
+	case "https", "wss":
+		return true
+	}
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.IsLoopback()
+}
+
+// isCookieScheme reports whether cookies apply to URLs of this scheme at all.
+func isCookieScheme(scheme string) bool {
+	switch strings.ToLower(scheme) {
+	case "http", "https", "ws", "wss":
+		return true
+	}
+	return false
+}
+
+// domainMatch implements §5.1.3: host is domain, or host is a name (not an
+// IP address) that ends with "." followed by domain.
+func domainMatch(host, domain string) bool {
+	if host == domain {
+		return true
+	}
+	return len(host) > len(domain) && host[len(host)-len(domain)-1] == '.' &&
+		strings.HasSuffix(host, domain) && !isIP(host)
+}
+
+// parentDomain returns d without its leftmost label, or "" at the top.
+func parentDomain(d string) string {
+	if i := strings.IndexByte(d, '.'); i >= 0 {
+		return d[i+1:]
+	}
+	return ""
+}
+
+// requestPath returns the path of u as it goes on the wire: escaped, and "/"
+// when empty. Cookie paths are matched against this form (§5.1.4), as
+// browsers do, so "/a%2Fb" and "/a/b" are different paths.
+func requestPath(u *url.URL) string {
+	p := u.EscapedPath()
+	if p == "" || p[0] != '/' {
+		return "/"
+	}
+	return p
+}
+
+// defaultPath implements the default-path of §5.1.4: the request path up to,
+// but not including, its last '/', or "/" if that leaves nothing.
+func defaultPath(u *url.URL) string {
+	p := requestPath(u)
+	i := strings.LastIndexByte(p, '/')
+	if i <= 0 {
+		return "/"
+	}
+	return p[:i]
+}
+
+// pathMatch implements path-match of §5.1.4.
+func pathMatch(requestPath, cookiePath string) bool {
+	if requestPath == cookiePath {
+		return true
+	}
+	if cookiePath == "" || !strings.HasPrefix(requestPath, cookiePath) {
+		return false
+	}
+	return cookiePath[len(cookiePath)-1] == '/' || requestPath[len(cookiePath)] == '/'
+}
