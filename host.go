@@ -110,7 +110,60 @@ func requestPath(u *url.URL) string {
 	if p == "" || p[0] != '/' {
 		return "/"
 	}
+	if strings.IndexByte(p, '%') >= 0 {
+		p = unescapeUnreserved(p)
+	}
 	return p
+}
+
+// unescapeUnreserved decodes the escapes of unreserved characters (RFC 3986
+// §2.3: letters, digits, "-", ".", "_", "~"), which mean the same escaped or
+// not, as browsers' URL canonicalisation does before cookies are matched:
+// "/f%6Fo" is "/foo". Other escapes, such as "%2F", stay as they are.
+func unescapeUnreserved(p string) string {
+	var b []byte
+	for i := 0; i < len(p); i++ {
+		if p[i] == '%' && i+2 < len(p) {
+			if c, ok := unhex2(p[i+1], p[i+2]); ok && isUnreserved(c) {
+				if b == nil {
+					b = append(make([]byte, 0, len(p)), p[:i]...)
+				}
+				b = append(b, c)
+				i += 2
+				continue
+			}
+		}
+		if b != nil {
+			b = append(b, p[i])
+		}
+	}
+	if b == nil {
+		return p
+	}
+	return string(b)
+}
+
+func unhex2(hi, lo byte) (byte, bool) {
+	h, ok1 := unhex(hi)
+	l, ok2 := unhex(lo)
+	return h<<4 | l, ok1 && ok2
+}
+
+func unhex(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}
+
+func isUnreserved(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+		c == '-' || c == '.' || c == '_' || c == '~'
 }
 
 // defaultPath implements the default-path of §5.1.4: the request path up to,

@@ -114,6 +114,44 @@ type Jar struct {
 	mu    sync.Mutex
 	store cookieStore
 	seq   uint64
+
+	// Change tracking for merging with files (persist.go).
+	version    uint64                 // counts changes made in this jar
+	tombstones map[cookieID]tombstone // deletions not yet in every file
+	syncs      map[string]*fileSync   // per file: what it held at our last sync
+	saveMu     sync.Mutex             // one save at a time per jar
+}
+
+// tombstone remembers a deletion made in this jar, so that a save removes
+// the cookie from a file instead of taking it back from there.
+type tombstone struct {
+	version uint64
+	at      time.Time
+}
+
+// changed stamps e as changed here at now. The caller holds j.mu.
+func (j *Jar) changed(e *entry, now time.Time) {
+	j.version++
+	e.version, e.updated = j.version, now
+	delete(j.tombstones, e.id())
+}
+
+// drop removes a cookie as a change made here: once the jar is tied to a
+// file, the deletion is remembered so that it reaches the file. Expiry needs
+// no such record, since an expired cookie is expired in every copy. The
+// caller holds j.mu.
+func (j *Jar) drop(id cookieID, now time.Time) {
+	if j.store.get(id) == nil {
+		return
+	}
+	j.store.remove(id)
+	if len(j.syncs) > 0 {
+		j.version++
+		if j.tombstones == nil {
+			j.tombstones = make(map[cookieID]tombstone)
+		}
+		j.tombstones[id] = tombstone{version: j.version, at: now}
+	}
 }
 
 // JarOption configures a Jar created by NewJar.
@@ -377,7 +415,7 @@ func (j *Jar) store1(o origin, c setCookie, now, created time.Time) error {
 	// removes the old one and is not stored itself.
 	if expired {
 		if old != nil {
-			j.store.remove(old.id())
+			j.drop(old.id(), now)
 		}
 		return nil
 	}
@@ -385,6 +423,7 @@ func (j *Jar) store1(o origin, c setCookie, now, created time.Time) error {
 		j.seq++
 		e.seq = j.seq
 	}
+	j.changed(e, now)
 	j.store.put(e)
 	if old == nil {
 		j.enforceLimits(e.site, now)
@@ -560,7 +599,7 @@ func (j *Jar) evict(cands []*entry, excess int, now time.Time) {
 		return cmp.Or(a.LastAccess.Compare(b.LastAccess), cmp.Compare(a.seq, b.seq))
 	})
 	for _, e := range cands[:excess] {
-		j.store.remove(e.id())
+		j.drop(e.id(), now)
 	}
 }
 
@@ -720,23 +759,32 @@ func (j *Jar) Len() int {
 
 // purgeExpired removes every expired cookie. The caller holds j.mu.
 func (j *Jar) purgeExpired(now time.Time) {
-	j.removeIf(func(e *entry) bool { return e.expired(now) })
+	for _, id := range j.selectIDs(func(e *entry) bool { return e.expired(now) }) {
+		j.store.remove(id)
+	}
 }
 
-// removeIf removes the cookies for which drop is true and returns how many.
+// removeIf removes, as changes made here, the cookies for which match is
+// true and returns how many. The caller holds j.mu.
+func (j *Jar) removeIf(now time.Time, match func(*entry) bool) int {
+	ids := j.selectIDs(match)
+	for _, id := range ids {
+		j.drop(id, now)
+	}
+	return len(ids)
+}
+
+// selectIDs returns the identities of the cookies for which match is true.
 // The caller holds j.mu.
-func (j *Jar) removeIf(drop func(*entry) bool) int {
+func (j *Jar) selectIDs(match func(*entry) bool) []cookieID {
 	var ids []cookieID
 	j.store.each(func(e *entry) bool {
-		if drop(e) {
+		if match(e) {
 			ids = append(ids, e.id())
 		}
 		return true
 	})
-	for _, id := range ids {
-		j.store.remove(id)
-	}
-	return len(ids)
+	return ids
 }
 
 // Set stores c directly, as Python's RequestsCookieJar.set does, after the
@@ -747,31 +795,40 @@ func (j *Jar) removeIf(drop func(*entry) bool) int {
 // LastAccess is now. Expires in the past deletes the cookie with c's
 // identity, as from a server. The error wraps ErrInvalidCookie.
 func (j *Jar) Set(c Cookie) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	_, err := j.setLocked(c, j.clock())
+	return err
+}
+
+// setLocked is Set for a caller that holds j.mu. It returns the stored
+// entry, or nil when c deleted a cookie.
+func (j *Jar) setLocked(c Cookie, now time.Time) (*entry, error) {
 	if hasCTL(c.Name) || strings.ContainsAny(c.Name, ";=") {
-		return errBadName
+		return nil, errBadName
 	}
 	if hasCTL(c.Value) || strings.Contains(c.Value, ";") {
-		return errBadValue
+		return nil, errBadValue
 	}
 	if c.Name == "" && c.Value == "" {
-		return errEmptyCookie
+		return nil, errEmptyCookie
 	}
 	if len(c.Domain) > maxAttributeValueBytes || len(c.Path) > maxAttributeValueBytes {
-		return errTooLargeAttribute
+		return nil, errTooLargeAttribute
 	}
 	domain, err := toASCII(strings.TrimPrefix(c.Domain, "."))
 	if err != nil {
-		return errBadDomain
+		return nil, errBadDomain
 	}
 	if domain == "" {
-		return errNoDomain
+		return nil, errNoDomain
 	}
 	path := c.Path
 	if path == "" {
 		path = "/"
 	}
 	if path[0] != '/' || hasCTL(path) || strings.Contains(path, ";") {
-		return errBadPath
+		return nil, errBadPath
 	}
 	sc := setCookie{
 		name: c.Name, value: c.Value, quoted: c.Quoted,
@@ -784,26 +841,22 @@ func (j *Jar) Set(c Cookie) error {
 		// A domain cookie on a public suffix would be a supercookie: the
 		// server path would quietly make it host-only, here it is an error.
 		if j.isPublicSuffix(domain) {
-			return errPublicSuffixFile
+			return nil, errPublicSuffixFile
 		}
 		sc.domain, sc.hasDomain = domain, true
 	}
 	o := origin{host: domain, secure: true, defaultPath: "/"}
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	now := j.clock()
 	if !c.Expires.IsZero() && !c.Expires.After(now) {
 		sc.hasMaxAge, sc.maxAge = true, 0
 	}
 	if err := j.store1(o, sc, now, c.Created.UTC()); err != nil {
-		return err
+		return nil, err
 	}
-	if !c.LastAccess.IsZero() {
-		if e := j.store.get(cookieID{name: c.Name, domain: domain, path: path, hostOnly: c.HostOnly}); e != nil {
-			e.LastAccess = c.LastAccess.UTC()
-		}
+	e := j.store.get(cookieID{name: c.Name, domain: domain, path: path, hostOnly: c.HostOnly})
+	if e != nil && !c.LastAccess.IsZero() {
+		e.LastAccess = c.LastAccess.UTC()
 	}
-	return nil
+	return e, nil
 }
 
 // Delete removes the cookie with this name, domain and path, whether it is
@@ -816,11 +869,12 @@ func (j *Jar) Delete(domain, path, name string) bool {
 	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	now := j.clock()
 	n := 0
 	for _, hostOnly := range []bool{false, true} {
 		id := cookieID{name: name, domain: domain, path: path, hostOnly: hostOnly}
 		if j.store.get(id) != nil {
-			j.store.remove(id)
+			j.drop(id, now)
 			n++
 		}
 	}
@@ -836,7 +890,7 @@ func (j *Jar) DeleteDomain(domain string) int {
 	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	return j.removeIf(func(e *entry) bool {
+	return j.removeIf(j.clock(), func(e *entry) bool {
 		return e.Domain == domain || strings.HasSuffix(e.Domain, "."+domain)
 	})
 }
@@ -846,12 +900,12 @@ func (j *Jar) DeleteDomain(domain string) int {
 func (j *Jar) ClearSession() int {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	return j.removeIf(func(e *entry) bool { return e.Expires.IsZero() })
+	return j.removeIf(j.clock(), func(e *entry) bool { return e.Expires.IsZero() })
 }
 
-// Clear removes every cookie.
+// Clear removes every cookie. A later Save removes them from the file too.
 func (j *Jar) Clear() {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	j.store.clear()
+	j.removeIf(j.clock(), func(*entry) bool { return true })
 }

@@ -131,7 +131,7 @@ func (c *setCookie) applyAttribute(av string) {
 		// §5.6.3: a leading dot is dropped and the domain is lower-cased.
 		// The last Domain attribute wins even when it is empty; an empty
 		// one leaves the cookie host-only, as Chromium does.
-		c.domain = strings.ToLower(strings.TrimPrefix(value, "."))
+		c.domain = strings.ToLower(trimDomainDot(value))
 		c.hasDomain = true
 	case strings.EqualFold(name, "path"):
 		// §5.6.4: an empty path, or one not starting with '/', means the
@@ -151,6 +151,16 @@ func (c *setCookie) applyAttribute(av string) {
 		// CHIPS (draft-cutler-httpbis-partitioned-cookies).
 		c.partitioned = true
 	}
+}
+
+// trimDomainDot drops the one leading dot §5.6.3 allows. A lone "." stays,
+// so that the storage model refuses it as Chromium and net/http/cookiejar
+// do, instead of reading it as an empty Domain (host-only).
+func trimDomainDot(d string) string {
+	if d == "." {
+		return d
+	}
+	return strings.TrimPrefix(d, ".")
 }
 
 // parseMaxAge parses a Max-Age attribute value per §5.6.2: an optional '-'
@@ -217,7 +227,7 @@ func fromHTTPCookie(hc *http.Cookie) (setCookie, bool) {
 		c.path = ""
 	}
 	if hc.Domain != "" {
-		c.domain = strings.ToLower(strings.TrimPrefix(hc.Domain, "."))
+		c.domain = strings.ToLower(trimDomainDot(hc.Domain))
 		c.hasDomain = true
 	}
 	switch {

@@ -1,5 +1,7 @@
 package httpsession
 
+import "time"
+
 // cookieID is a cookie's identity in the store: RFC 6265bis §5.7 step 22
 // replaces an old cookie by a new one with the same name, domain, host-only
 // flag and path.
@@ -14,6 +16,13 @@ type entry struct {
 	Cookie
 	site string // registrable domain (eTLD+1), the unit of the per-domain limit
 	seq  uint64 // order of insertion: breaks ties between equal creation times
+
+	// updated is when the cookie was last set, by this jar or by whoever
+	// wrote the file it came from: merges keep the newer change.
+	updated time.Time
+	// version is the jar's change counter at that change: a change is new
+	// to a file when its version is above the file's last synchronisation.
+	version uint64
 }
 
 func (e *entry) id() cookieID {

@@ -1,0 +1,64 @@
+package httpsession
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// ErrCorrupt is wrapped by the error for a file that cannot be read as a
+// cookie file at all: broken JSON, an unknown version, binary junk. Nothing
+// from such a file is loaded, and Save refuses to overwrite it.
+var ErrCorrupt = errors.New("httpsession: corrupt cookie file")
+
+// ErrLocked is wrapped by the error of a save that could not take the file's
+// lock in time: another process holds it.
+var ErrLocked = errors.New("httpsession: cookie file is locked")
+
+// LineError is one record of a cookie file that was not loaded, and why.
+// Line counts from 1.
+type LineError struct {
+	Line int
+	Err  error
+}
+
+func (e *LineError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e.Err) }
+
+// Unwrap returns the reason.
+func (e *LineError) Unwrap() error { return e.Err }
+
+// FileError reports the records of a cookie file that were not loaded. The
+// other records were loaded: one bad line does not cost the rest of a file.
+type FileError struct {
+	Path  string // empty when reading from an io.Reader
+	Lines []LineError
+}
+
+func (e *FileError) Error() string {
+	var b strings.Builder
+	b.WriteString("httpsession: ")
+	if e.Path != "" {
+		b.WriteString(e.Path)
+		b.WriteString(": ")
+	}
+	fmt.Fprintf(&b, "%d record(s) not loaded", len(e.Lines))
+	for i := range e.Lines {
+		if i == 10 {
+			fmt.Fprintf(&b, "; and %d more", len(e.Lines)-i)
+			break
+		}
+		b.WriteString("; ")
+		b.WriteString(e.Lines[i].Error())
+	}
+	return b.String()
+}
+
+// Unwrap returns the reasons, so that errors.Is(err, ErrInvalidCookie) holds
+// when a record was refused by the cookie rules.
+func (e *FileError) Unwrap() []error {
+	errs := make([]error, len(e.Lines))
+	for i := range e.Lines {
+		errs[i] = &e.Lines[i]
+	}
+	return errs
+}

@@ -1,0 +1,702 @@
+package httpsession
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gofrs/flock"
+
+	"github.com/httpsession/httpsession/internal/atomicfile"
+)
+
+// fileVersion is the version of the native file format this package writes.
+// A file of a later version is refused, and never overwritten, rather than
+// read wrongly.
+const fileVersion = 1
+
+// filePerm is the mode of a new cookie file: cookies are credentials.
+const filePerm fs.FileMode = 0o600
+
+// DefaultLockTimeout is how long Save waits for another process to finish
+// saving the same file.
+const DefaultLockTimeout = 10 * time.Second
+
+// nativeFile is the native JSON file: a version and one record per cookie.
+type nativeFile struct {
+	Version int          `json:"version"`
+	Cookies []fileRecord `json:"cookies"`
+}
+
+// fileRecord is one cookie in the native file. Every attribute is kept.
+// Names, values and paths that are not valid UTF-8 (a server may send any
+// byte) are stored in base64 beside an empty text field, so that nothing
+// is lost to JSON's UTF-8 replacement.
+type fileRecord struct {
+	Name        string     `json:"name"`
+	Value       string     `json:"value"`
+	Domain      string     `json:"domain"`
+	Path        string     `json:"path"`
+	HostOnly    bool       `json:"hostOnly"`
+	Secure      bool       `json:"secure"`
+	HttpOnly    bool       `json:"httpOnly"`
+	SameSite    string     `json:"sameSite,omitempty"`
+	Partitioned bool       `json:"partitioned,omitempty"`
+	Quoted      bool       `json:"quoted,omitempty"`
+	Expires     *time.Time `json:"expires,omitempty"` // absent for a session cookie
+	Created     time.Time  `json:"created"`
+	LastAccess  time.Time  `json:"lastAccess"`
+	Updated     time.Time  `json:"updated"` // when the cookie was last set: merges keep the newer
+	Seq         uint64     `json:"seq,omitempty"` // breaks ties between equal creation times
+	NameBase64  string     `json:"nameBase64,omitempty"`
+	ValueBase64 string     `json:"valueBase64,omitempty"`
+	PathBase64  string     `json:"pathBase64,omitempty"`
+}
+
+// fileCookie is a cookie read from a file, with where it stood there.
+type fileCookie struct {
+	Cookie
+	updated time.Time
+	seq     uint64 // the writer's creation order
+	line    int
+}
+
+// sortByCreation puts cookies read from a file in the order they were
+// created, so that the jar gives them sequence numbers in that order and
+// cookies created at the same instant are sent in the same order as before
+// (§5.8.3). The sort is stable: files without order keep their own.
+func sortByCreation(cookies []fileCookie) {
+	slices.SortStableFunc(cookies, func(a, b fileCookie) int {
+		if c := a.Created.Compare(b.Created); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.seq, b.seq)
+	})
+}
+
+var sameSiteNames = map[http.SameSite]string{
+	http.SameSiteDefaultMode: "default",
+	http.SameSiteLaxMode:     "lax",
+	http.SameSiteStrictMode:  "strict",
+	http.SameSiteNoneMode:    "none",
+}
+
+func sameSiteFromName(s string) (http.SameSite, bool) {
+	if s == "" {
+		return 0, true
+	}
+	for k, v := range sameSiteNames {
+		if v == s {
+			return k, true
+		}
+	}
+	return 0, false
+}
+
+// textField splits a string into JSON text, or base64 when it is not UTF-8.
+func textField(s string) (text, b64 string) {
+	if utf8.ValidString(s) {
+		return s, ""
+	}
+	return "", base64.StdEncoding.EncodeToString([]byte(s))
+}
+
+func toRecord(e *entry) fileRecord {
+	r := fileRecord{
+		Domain:      e.Domain,
+		HostOnly:    e.HostOnly,
+		Secure:      e.Secure,
+		HttpOnly:    e.HttpOnly,
+		SameSite:    sameSiteNames[e.SameSite],
+		Partitioned: e.Partitioned,
+		Quoted:      e.Quoted,
+		Created:     e.Created,
+		LastAccess:  e.LastAccess,
+		Updated:     e.updated,
+		Seq:         e.seq,
+	}
+	r.Name, r.NameBase64 = textField(e.Name)
+	r.Value, r.ValueBase64 = textField(e.Value)
+	r.Path, r.PathBase64 = textField(e.Path)
+	if !e.Expires.IsZero() {
+		exp := e.Expires
+		r.Expires = &exp
+	}
+	return r
+}
+
+func fromRecord(r *fileRecord) (fileCookie, error) {
+	c := fileCookie{Cookie: Cookie{
+		Name: r.Name, Value: r.Value, Quoted: r.Quoted,
+		Domain: r.Domain, Path: r.Path, HostOnly: r.HostOnly,
+		Secure: r.Secure, HttpOnly: r.HttpOnly, Partitioned: r.Partitioned,
+		Created: r.Created, LastAccess: r.LastAccess,
+	}, updated: r.Updated, seq: r.Seq}
+	if r.Expires != nil {
+		c.Expires = *r.Expires
+	}
+	var ok bool
+	if c.SameSite, ok = sameSiteFromName(r.SameSite); !ok {
+		return c, fmt.Errorf("%w: unknown sameSite %q", ErrInvalidCookie, r.SameSite)
+	}
+	for _, f := range []struct {
+		b64 string
+		dst *string
+	}{{r.NameBase64, &c.Name}, {r.ValueBase64, &c.Value}, {r.PathBase64, &c.Path}} {
+		if f.b64 == "" {
+			continue
+		}
+		raw, err := base64.StdEncoding.DecodeString(f.b64)
+		if err != nil {
+			return c, fmt.Errorf("%w: bad base64 field", ErrInvalidCookie)
+		}
+		*f.dst = string(raw)
+	}
+	if c.updated.IsZero() {
+		c.updated = c.Created
+	}
+	return c, nil
+}
+
+// encodeNative writes the native file: one cookie per line, in a stable
+// order, so that a person can read it and a diff shows what changed.
+func encodeNative(w io.Writer, records []fileRecord) error {
+	if _, err := fmt.Fprintf(w, "{\"version\": %d, \"cookies\": [", fileVersion); err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	for i := range records {
+		buf.Reset()
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		buf.WriteString("\n  ")
+		if err := enc.Encode(&records[i]); err != nil {
+			return err
+		}
+		buf.Truncate(buf.Len() - 1) // the encoder's newline
+		if _, err := w.Write(buf.Bytes()); err != nil {
+			return err
+		}
+	}
+	_, err := io.WriteString(w, "\n]}\n")
+	return err
+}
+
+// decodeNative reads the native file. A file that is not valid JSON of a
+// known version is corrupt; the error says where. Records that cannot be
+// turned into cookies come back as line errors.
+func decodeNative(data []byte) ([]fileCookie, []LineError, error) {
+	var f nativeFile
+	if err := json.Unmarshal(data, &f); err != nil {
+		return nil, nil, corruptAt(data, err)
+	}
+	if f.Version != fileVersion {
+		return nil, nil, fmt.Errorf("%w: unsupported version %d (this library reads version %d)", ErrCorrupt, f.Version, fileVersion)
+	}
+	out := make([]fileCookie, 0, len(f.Cookies))
+	var bad []LineError
+	var lines []int
+	for i := range f.Cookies {
+		c, err := fromRecord(&f.Cookies[i])
+		if err != nil {
+			if lines == nil {
+				lines = recordLines(data)
+			}
+			bad = append(bad, LineError{Line: lineAt(lines, i), Err: err})
+			continue
+		}
+		c.line = i
+		out = append(out, c)
+	}
+	if len(bad) > 0 || lines != nil {
+		for i := range out {
+			out[i].line = lineAt(lines, out[i].line)
+		}
+	} else {
+		for i := range out {
+			out[i].line = -out[i].line - 1 // record index, resolved lazily
+		}
+	}
+	return out, bad, nil
+}
+
+// corruptAt wraps a JSON error with ErrCorrupt and its line and column.
+func corruptAt(data []byte, err error) error {
+	var off int64 = -1
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		off = se.Offset - 1 // Offset counts the offending byte itself
+	case errors.As(err, &te):
+		off = te.Offset
+	}
+	if off < 0 {
+		return fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+	line, col := position(data, int(off))
+	return fmt.Errorf("%w: line %d, column %d: %v", ErrCorrupt, line, col, err)
+}
+
+// position turns a byte offset into a 1-based line and column.
+func position(data []byte, off int) (line, col int) {
+	off = min(max(off, 0), len(data))
+	line = 1 + bytes.Count(data[:off], []byte{'\n'})
+	col = off - bytes.LastIndexByte(data[:off], '\n')
+	return line, col
+}
+
+// recordLines returns the line on which each record of the "cookies" array
+// starts. It is only needed to report a bad record, so it runs a second,
+// slower pass over the data then.
+func recordLines(data []byte) []int {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if _, err := dec.Token(); err != nil {
+		return nil
+	}
+	for dec.More() {
+		key, err := dec.Token()
+		if err != nil {
+			return nil
+		}
+		if key != "cookies" {
+			var skip json.RawMessage
+			if dec.Decode(&skip) != nil {
+				return nil
+			}
+			continue
+		}
+		if _, err := dec.Token(); err != nil {
+			return nil
+		}
+		var lines []int
+		for dec.More() {
+			off := int(dec.InputOffset())
+			for off < len(data) && bytes.IndexByte([]byte(" \t\r\n,"), data[off]) >= 0 {
+				off++
+			}
+			line, _ := position(data, off)
+			lines = append(lines, line)
+			var skip json.RawMessage
+			if dec.Decode(&skip) != nil {
+				return lines
+			}
+		}
+		return lines
+	}
+	return nil
+}
+
+func lineAt(lines []int, i int) int {
+	if i < len(lines) {
+		return lines[i]
+	}
+	return 0
+}
+
+// looksNative reports whether data is a native (JSON) file rather than
+// cookies.txt: JSON starts with '{', cookies.txt never does.
+func looksNative(data []byte) bool {
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	data = bytes.TrimLeft(data, " \t\r\n")
+	return len(data) > 0 && data[0] == '{'
+}
+
+// decodeFile reads either format. Records of cookies.txt, which carries no
+// change times, count as changed when the file was last modified.
+func decodeFile(data []byte, modTime time.Time) ([]fileCookie, []LineError, error) {
+	if looksNative(data) {
+		return decodeNative(data)
+	}
+	cookies, bad, err := readNetscape(bytes.NewReader(data))
+	if err != nil {
+		return nil, nil, err
+	}
+	out := make([]fileCookie, len(cookies))
+	for i, c := range cookies {
+		out[i] = fileCookie{Cookie: c, updated: modTime}
+	}
+	return out, bad, nil
+}
+
+// fileSync is what the jar knows of a file it last loaded or saved: which
+// cookies were in it, how far the jar's changes had gone, and the file's
+// identity, to notice that someone else has replaced it since.
+type fileSync struct {
+	info    os.FileInfo
+	version uint64
+	known   map[cookieID]struct{}
+}
+
+// unchanged reports whether the file is still the one we last read or wrote.
+func (s *fileSync) unchanged(fi os.FileInfo) bool {
+	return s != nil && s.info != nil && fi != nil && os.SameFile(s.info, fi) &&
+		s.info.ModTime().Equal(fi.ModTime()) && s.info.Size() == fi.Size()
+}
+
+// readCookieFile reads a file whole, with its identity taken from the open
+// file, so that a rename by another process between the two cannot mix them.
+func readCookieFile(path string) ([]byte, os.FileInfo, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, nil, err
+	}
+	if fi.IsDir() {
+		return nil, nil, fmt.Errorf("%s is a directory", path)
+	}
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return nil, nil, err
+	}
+	return data, fi, nil
+}
+
+// canonicalPath names a file the same way however the caller spells it.
+func canonicalPath(path string) string {
+	if p, err := filepath.EvalSymlinks(path); err == nil {
+		path = p
+	}
+	if p, err := filepath.Abs(path); err == nil {
+		path = p
+	}
+	return path
+}
+
+// Load merges a cookie file into the jar: the native JSON file that Save
+// writes, or a Netscape cookies.txt file (curl, wget, yt-dlp, browser
+// extensions); the format is detected. Each cookie is checked again as if a
+// server had just sent it, so a hand-edited file cannot plant a cookie on a
+// public suffix. Expired cookies are skipped. Where the jar already holds a
+// cookie, the more recently set of the two is kept.
+//
+// A missing file gives an error for which errors.Is(err, fs.ErrNotExist)
+// holds. A file that cannot be read as either format gives an error that
+// wraps ErrCorrupt, names the file and the position, and leaves the jar
+// unchanged. Records refused one by one are reported in a *FileError; the
+// others are loaded.
+func (j *Jar) Load(path string) error {
+	data, info, err := readCookieFile(path)
+	if err != nil {
+		return fmt.Errorf("httpsession: load %s: %w", path, err)
+	}
+	cookies, bad, err := decodeFile(data, info.ModTime())
+	if err != nil {
+		return fmt.Errorf("httpsession: load %s: %w", path, err)
+	}
+	sortByCreation(cookies)
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	now := j.clock()
+	st := &fileSync{info: info, known: make(map[cookieID]struct{}, len(cookies))}
+	var lines []int // record lines of a native file, found only if needed
+	for i := range cookies {
+		fc := &cookies[i]
+		if fc.expired(now) {
+			continue
+		}
+		id, err := j.importLocked(fc, now)
+		if err != nil {
+			if fc.line < 0 && lines == nil {
+				lines = recordLines(data)
+			}
+			bad = append(bad, LineError{Line: fc.resolveLine(lines), Err: err})
+			continue
+		}
+		st.known[id] = struct{}{}
+	}
+	st.version = j.version
+	j.attach(canonicalPath(path), st)
+	if len(bad) > 0 {
+		slices.SortFunc(bad, func(a, b LineError) int { return a.Line - b.Line })
+		return &FileError{Path: path, Lines: bad}
+	}
+	return nil
+}
+
+// resolveLine returns the line a record stood on, given the record lines of
+// a native file when the record carries only its index.
+func (fc *fileCookie) resolveLine(lines []int) int {
+	if fc.line >= 0 {
+		return fc.line
+	}
+	return lineAt(lines, -fc.line-1)
+}
+
+// importLocked takes a cookie from a file into the jar unless the jar holds
+// a more recently set one of the same identity. It returns the identity.
+// The caller holds j.mu.
+func (j *Jar) importLocked(fc *fileCookie, now time.Time) (cookieID, error) {
+	domain, err := toASCII(fc.Domain)
+	if err != nil {
+		return cookieID{}, errBadDomain
+	}
+	path := fc.Path
+	if path == "" {
+		path = "/"
+	}
+	id := cookieID{name: fc.Name, domain: domain, path: path, hostOnly: fc.HostOnly}
+	if ours := j.store.get(id); ours != nil && ours.updated.After(fc.updated) {
+		return id, nil
+	}
+	e, err := j.setLocked(fc.Cookie, now)
+	if err != nil {
+		return id, err
+	}
+	if e != nil && !fc.updated.IsZero() {
+		e.updated = fc.updated
+	}
+	return id, nil
+}
+
+// attach records what the jar knows of a file and forgets deletions that
+// every attached file has seen. The caller holds j.mu.
+func (j *Jar) attach(path string, st *fileSync) {
+	if j.syncs == nil {
+		j.syncs = make(map[string]*fileSync)
+	}
+	j.syncs[path] = st
+	oldest := st.version
+	for _, s := range j.syncs {
+		oldest = min(oldest, s.version)
+	}
+	for id, t := range j.tombstones {
+		if t.version <= oldest {
+			delete(j.tombstones, id)
+		}
+	}
+}
+
+// SaveOption configures SaveContext.
+type SaveOption func(*saveConfig)
+
+type saveConfig struct {
+	omitSession    bool
+	replaceCorrupt bool
+	lockTimeout    time.Duration
+}
+
+// OmitSessionCookies leaves session cookies out of the file, as curl's -j
+// and Python's ignore_discard=False do. By default they are saved: most
+// login cookies are session cookies.
+func OmitSessionCookies() SaveOption {
+	return func(c *saveConfig) { c.omitSession = true }
+}
+
+// ReplaceCorrupt lets a save overwrite a file that cannot be read. Without
+// it, such a file is left as it is and the save fails with ErrCorrupt.
+func ReplaceCorrupt() SaveOption {
+	return func(c *saveConfig) { c.replaceCorrupt = true }
+}
+
+// LockTimeout sets how long a save waits for another process's save of the
+// same file. The default is DefaultLockTimeout. The context passed to
+// SaveContext can end the wait sooner.
+func LockTimeout(d time.Duration) SaveOption {
+	return func(c *saveConfig) { c.lockTimeout = d }
+}
+
+// Save writes the jar to the native JSON file at path, as SaveContext does
+// with a background context.
+func (j *Jar) Save(path string) error {
+	return j.SaveContext(context.Background(), path)
+}
+
+// SaveContext writes the jar to the native JSON file at path: atomically (a
+// crash leaves the old file or the new one, whole), with mode 0600 for a new
+// file, and safely beside other processes saving the same file.
+//
+// A save takes an advisory lock on path+".lock", re-reads the file if
+// anyone else replaced it since this jar last loaded or saved it, and merges:
+// cookies another process added or changed are kept, conflicts go to the
+// more recently set cookie, and cookies deleted here are removed from the
+// file rather than taken back from it. The jar takes in what it merged, so
+// after a save it holds what the file holds (and its session cookies, if
+// they were left out).
+//
+// An existing file that cannot be read is not overwritten unless
+// ReplaceCorrupt is given: the error wraps ErrCorrupt. A lock that cannot be
+// had in time gives an error that wraps ErrLocked.
+func (j *Jar) SaveContext(ctx context.Context, path string, opts ...SaveOption) error {
+	cfg := saveConfig{lockTimeout: DefaultLockTimeout}
+	for _, opt := range opts {
+		opt(&cfg)
+	}
+	if err := j.save(ctx, path, cfg); err != nil {
+		return fmt.Errorf("httpsession: save %s: %w", path, err)
+	}
+	return nil
+}
+
+func (j *Jar) save(ctx context.Context, path string, cfg saveConfig) error {
+	j.saveMu.Lock()
+	defer j.saveMu.Unlock()
+	target := canonicalPath(path)
+	unlock, err := lockFile(ctx, target+".lock", cfg.lockTimeout)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+
+	j.mu.Lock()
+	st := j.syncs[target]
+	j.mu.Unlock()
+
+	// Re-read the file only if someone else replaced it since our last
+	// load or save: the common case, a jar saving its own file, skips it.
+	var theirs []fileCookie
+	cur, statErr := os.Stat(target)
+	switch {
+	case errors.Is(statErr, fs.ErrNotExist):
+	case statErr != nil:
+		return statErr
+	case !st.unchanged(cur):
+		data, info, err := readCookieFile(target)
+		if err != nil {
+			return err
+		}
+		cookies, _, err := decodeFile(data, info.ModTime())
+		switch {
+		case err == nil:
+			theirs = cookies
+		case errors.Is(err, ErrCorrupt) && cfg.replaceCorrupt:
+		default:
+			return fmt.Errorf("%w (not overwritten; use ReplaceCorrupt to replace it)", err)
+		}
+	}
+
+	j.mu.Lock()
+	now := j.clock()
+	if theirs != nil {
+		sortByCreation(theirs)
+		j.mergeLocked(theirs, st, now)
+	}
+	j.purgeExpired(now)
+	entries := make([]*entry, 0, j.store.len())
+	j.store.each(func(e *entry) bool {
+		if !cfg.omitSession || !e.Expires.IsZero() {
+			entries = append(entries, e)
+		}
+		return true
+	})
+	slices.SortFunc(entries, func(a, b *entry) int { return compareCookies(&a.Cookie, &b.Cookie) })
+	records := make([]fileRecord, len(entries))
+	next := &fileSync{version: j.version, known: make(map[cookieID]struct{}, len(entries))}
+	for i, e := range entries {
+		records[i] = toRecord(e)
+		next.known[e.id()] = struct{}{}
+	}
+	j.mu.Unlock()
+
+	err = atomicfile.WriteFile(target, filePerm, func(w io.Writer) error {
+		return encodeNative(w, records)
+	})
+	if err != nil {
+		return err
+	}
+	if next.info, err = os.Stat(target); err != nil {
+		return err
+	}
+	j.mu.Lock()
+	j.attach(target, next)
+	j.mu.Unlock()
+	return nil
+}
+
+// mergeLocked folds a file's cookies into the jar (see SaveContext). st is
+// what the jar knew of the file, nil if it never loaded or saved it. The
+// caller holds j.mu.
+func (j *Jar) mergeLocked(theirs []fileCookie, st *fileSync, now time.Time) {
+	var since uint64
+	if st != nil {
+		since = st.version
+	}
+	inFile := make(map[cookieID]struct{}, len(theirs))
+	for i := range theirs {
+		fc := &theirs[i]
+		if fc.expired(now) {
+			continue
+		}
+		domain, err := toASCII(fc.Domain)
+		if err != nil {
+			continue
+		}
+		path := fc.Path
+		if path == "" {
+			path = "/"
+		}
+		id := cookieID{name: fc.Name, domain: domain, path: path, hostOnly: fc.HostOnly}
+		inFile[id] = struct{}{}
+		// Deleted here after the file's copy was set: it stays deleted.
+		if t, ok := j.tombstones[id]; ok && !t.at.Before(fc.updated) {
+			continue
+		}
+		// Refused records (a tampered file) are simply not taken back.
+		_, _ = j.importLocked(fc, now)
+	}
+	if st == nil {
+		return
+	}
+	// A cookie that was in the file at our last sync, is gone from it now
+	// and has not changed here since: another process deleted it.
+	for _, id := range j.selectIDs(func(e *entry) bool {
+		_, was := st.known[e.id()]
+		_, is := inFile[e.id()]
+		return was && !is && e.version <= since
+	}) {
+		j.store.remove(id)
+	}
+}
+
+// lockFile takes an exclusive advisory lock on path, waiting up to timeout.
+func lockFile(ctx context.Context, path string, timeout time.Duration) (func(), error) {
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	fl := flock.New(path)
+	ok, err := fl.TryLockContext(ctx, 5*time.Millisecond)
+	if err != nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	if !ok {
+		_ = fl.Close()
+		return nil, fmt.Errorf("%w: %s held by another process (%v)", ErrLocked, path, err)
+	}
+	return func() { _ = fl.Unlock(); _ = fl.Close() }, nil
+}
+
+// SaveNetscape writes the jar to path in the Netscape cookies.txt format,
+// as curl writes it, atomically and with mode 0600 for a new file. Session
+// cookies are written with expiry 0, as curl does. The file carries no change
+// times, so it is written whole rather than merged.
+func (j *Jar) SaveNetscape(path string) error {
+	cookies := j.All()
+	err := atomicfile.WriteFile(canonicalPath(path), filePerm, func(w io.Writer) error {
+		return writeNetscape(w, cookies)
+	})
+	if err != nil {
+		return fmt.Errorf("httpsession: save %s: %w", path, err)
+	}
+	return nil
+}
