@@ -58,7 +58,7 @@ type fileRecord struct {
 	Expires     *time.Time `json:"expires,omitempty"` // absent for a session cookie
 	Created     time.Time  `json:"created"`
 	LastAccess  time.Time  `json:"lastAccess"`
-	Updated     time.Time  `json:"updated"` // when the cookie was last set: merges keep the newer
+	Updated     time.Time  `json:"updated"`       // when the cookie was last set: merges keep the newer
 	Seq         uint64     `json:"seq,omitempty"` // breaks ties between equal creation times
 	NameBase64  string     `json:"nameBase64,omitempty"`
 	ValueBase64 string     `json:"valueBase64,omitempty"`
