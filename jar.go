@@ -823,6 +823,9 @@ func (j *Jar) setLocked(c Cookie, now time.Time) (*entry, error) {
 	if domain == "" {
 		return nil, errNoDomain
 	}
+	if !validHostChars(domain) {
+		return nil, errBadDomain
+	}
 	path := c.Path
 	if path == "" {
 		path = "/"
@@ -857,6 +860,19 @@ func (j *Jar) setLocked(c Cookie, now time.Time) (*entry, error) {
 		e.LastAccess = c.LastAccess.UTC()
 	}
 	return e, nil
+}
+
+// validHostChars reports whether a canonical (ASCII) domain holds only the
+// bytes a host name or an IP literal can: letters, digits, '.', '-', '_' and
+// ':' (IPv6).
+func validHostChars(d string) bool {
+	for i := 0; i < len(d); i++ {
+		c := d[i]
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '.' || c == '-' || c == '_' || c == ':') {
+			return false
+		}
+	}
+	return true
 }
 
 // Delete removes the cookie with this name, domain and path, whether it is

@@ -261,7 +261,7 @@ var (
 	errNetscapeSubdomain = errors.New("include-subdomains field is not TRUE or FALSE")
 	errNetscapeSecure    = errors.New("secure field is not TRUE or FALSE")
 	errNetscapeExpiry    = errors.New("expiry is not a number of seconds")
-	errNetscapeDomain    = errors.New("empty domain or domain starting with '#'")
+	errNetscapeDomain    = errors.New("domain is empty or starts with '#' or '..'")
 )
 
 // parseNetscape reads a whole Netscape cookie file. It reads everything
@@ -389,8 +389,10 @@ func parseNetscapeLine(b []byte) (*Cookie, error) {
 	// disagree with their flag often enough that the flag must win.
 	c.Domain = domain
 	c.HostOnly = !subdomains
-	if c.Domain == "" || c.Domain[0] == '#' {
-		// A domain that starts with '#' would be read back as a comment.
+	if c.Domain == "" || c.Domain[0] == '#' || c.Domain[0] == '.' {
+		// A domain that starts with '#' would be read back as a comment;
+		// one that starts with two dots is no domain, and Set would strip
+		// the second dot where a second reading would not.
 		return nil, errNetscapeDomain
 	}
 	return &c, nil

@@ -323,13 +323,13 @@ func decodeFile(data []byte, modTime time.Time) ([]fileCookie, []LineError, erro
 	if looksNative(data) {
 		return decodeNative(data)
 	}
-	cookies, bad, err := readNetscape(bytes.NewReader(data))
+	recs, bad, err := parseNetscape(bytes.NewReader(data))
 	if err != nil {
 		return nil, nil, err
 	}
-	out := make([]fileCookie, len(cookies))
-	for i, c := range cookies {
-		out[i] = fileCookie{Cookie: c, updated: modTime}
+	out := make([]fileCookie, len(recs))
+	for i, r := range recs {
+		out[i] = fileCookie{Cookie: r.cookie, updated: modTime, line: r.line}
 	}
 	return out, bad, nil
 }
@@ -455,7 +455,12 @@ func (j *Jar) importLocked(fc *fileCookie, now time.Time) (cookieID, error) {
 		path = "/"
 	}
 	id := cookieID{name: fc.Name, domain: domain, path: path, hostOnly: fc.HostOnly}
-	if ours := j.store.get(id); ours != nil && ours.updated.After(fc.updated) {
+	if ours := j.store.get(id); ours != nil && !ours.updated.Before(fc.updated) {
+		// Ours is as new or newer: keep it, but a later use seen
+		// elsewhere still counts for eviction order.
+		if fc.LastAccess.After(ours.LastAccess) {
+			ours.LastAccess = fc.LastAccess.UTC()
+		}
 		return id, nil
 	}
 	e, err := j.setLocked(fc.Cookie, now)
@@ -492,6 +497,7 @@ type SaveOption func(*saveConfig)
 type saveConfig struct {
 	omitSession    bool
 	replaceCorrupt bool
+	overwrite      bool
 	lockTimeout    time.Duration
 }
 
@@ -506,6 +512,14 @@ func OmitSessionCookies() SaveOption {
 // it, such a file is left as it is and the save fails with ErrCorrupt.
 func ReplaceCorrupt() SaveOption {
 	return func(c *saveConfig) { c.replaceCorrupt = true }
+}
+
+// Overwrite makes a save replace the file with the jar's cookies instead of
+// merging with what the file holds: cookies that only the file has are
+// dropped. It still takes the lock and writes atomically. Use it to convert
+// or rewrite a file on purpose; it also replaces a corrupt file.
+func Overwrite() SaveOption {
+	return func(c *saveConfig) { c.overwrite, c.replaceCorrupt = true, true }
 }
 
 // LockTimeout sets how long a save waits for another process's save of the
@@ -569,6 +583,7 @@ func (j *Jar) save(ctx context.Context, path string, cfg saveConfig) error {
 	case errors.Is(statErr, fs.ErrNotExist):
 	case statErr != nil:
 		return statErr
+	case cfg.overwrite:
 	case !st.unchanged(cur):
 		data, info, err := readCookieFile(target)
 		if err != nil {
@@ -690,12 +705,19 @@ func lockFile(ctx context.Context, path string, timeout time.Duration) (func(), 
 // as curl writes it, atomically and with mode 0600 for a new file. Session
 // cookies are written with expiry 0, as curl does. The file carries no change
 // times, so it is written whole rather than merged.
+//
+// A cookie the format cannot hold (a tab or a line break in a field) is left
+// out; the file is still written with all the others, and the error names
+// the cookies left out.
 func (j *Jar) SaveNetscape(path string) error {
 	cookies := j.All()
+	var skipped error
 	err := atomicfile.WriteFile(canonicalPath(path), filePerm, func(w io.Writer) error {
-		return writeNetscape(w, cookies)
+		var err error
+		skipped, err = writeNetscapeSkipping(w, cookies)
+		return err
 	})
-	if err != nil {
+	if err = errors.Join(err, skipped); err != nil {
 		return fmt.Errorf("httpsession: save %s: %w", path, err)
 	}
 	return nil

@@ -412,3 +412,50 @@ func TestTwoProcessesSaveOneFile(t *testing.T) {
 	require.NoError(t, j.Load(path))
 	assert.Equal(t, 1000, j.Len(), "both processes' cookies are in the file")
 }
+
+func TestOverwrite(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cookies.json")
+	a := NewJar()
+	a.SetRawCookies(mustURL(t, "http://h.com/"), []string{"old=1"})
+	require.NoError(t, a.Save(path))
+	b := NewJar()
+	b.SetRawCookies(mustURL(t, "http://h.com/"), []string{"new=1"})
+	require.NoError(t, b.SaveContext(context.Background(), path, Overwrite()))
+	j := NewJar()
+	require.NoError(t, j.Load(path))
+	assert.Equal(t, []string{"new"}, cookieNames(j.All()), "Overwrite replaces instead of merging")
+
+	require.NoError(t, os.WriteFile(path, []byte("{broken"), 0o600))
+	require.NoError(t, b.SaveContext(context.Background(), path, Overwrite()), "Overwrite also replaces a corrupt file")
+}
+
+func TestLoadNetscapeNamesRefusedLines(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cookies.txt")
+	content := "# Netscape HTTP Cookie File\n" +
+		".example.com\tTRUE\t/\tFALSE\t0\tok\t1\n" +
+		".co.uk\tTRUE\t/\tFALSE\t0\tsuper\t1\n" +
+		"bad line\n"
+	require.NoError(t, os.WriteFile(path, []byte(content), 0o600))
+	j := NewJar()
+	err := j.Load(path)
+	var fe *FileError
+	require.ErrorAs(t, err, &fe)
+	require.Len(t, fe.Lines, 2)
+	assert.Equal(t, 3, fe.Lines[0].Line, "a record refused by the jar is named by its line")
+	assert.ErrorIs(t, fe.Lines[0].Err, ErrInvalidCookie)
+	assert.Equal(t, 4, fe.Lines[1].Line)
+	assert.Equal(t, []string{"ok"}, cookieNames(j.All()))
+}
+
+func TestSaveNetscapeSkipsUnwritable(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cookies.txt")
+	j := NewJar()
+	j.SetRawCookies(mustURL(t, "http://h.com/"), []string{"ok=1", "tab=a\tb"})
+	err := j.SaveNetscape(path)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `"tab"`, "the error names the cookie left out")
+	assert.NotContains(t, err.Error(), "a\tb", "but not its value")
+	j2 := NewJar()
+	require.NoError(t, j2.Load(path))
+	assert.Equal(t, []string{"ok"}, cookieNames(j2.All()), "the others are written")
+}

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+)
+
+const cleanHelp = `clean rewrites FILE without its expired cookies and, with -session, without
+its session cookies (those with no expiry, which a browser forgets when it
+closes). The file keeps its format: a file whose first non-space byte is '{'
+is native JSON, any other is cookies.txt. It is replaced atomically and
+keeps its permissions.
+
+Expired cookies are dropped whenever a file is loaded, so -expired only
+says so explicitly. Records that cannot be loaded are reported (exit status
+3) and are not written back. A cookies.txt file is written afresh: its
+comments are not kept.
+
+Examples:
+  cookiejar clean cookies.txt
+  cookiejar clean -session session.json
+`
+
+// runClean implements "cookiejar clean".
+func runClean(args []string, stdout, stderr io.Writer) int {
+	cmd := newSubcommand("clean", "clean [-expired] [-session] FILE", cleanHelp)
+	cmd.flags.Bool("expired", false, "drop expired cookies (always done)")
+	session := cmd.flags.Bool("session", false, "drop session cookies too")
+	files, code, ok := cmd.parse(args, 1, stdout, stderr)
+	if !ok {
+		return code
+	}
+	path := files[0]
+	native, err := isNative(path)
+	if err != nil {
+		return fail(stderr, err)
+	}
+	jar := newJar()
+	code = loadInto(jar, path, stderr)
+	if code == exitFailure {
+		return code
+	}
+	removed := 0
+	if *session {
+		removed = jar.ClearSession()
+	}
+	format := formatNetscape
+	if native {
+		format = formatNative
+	}
+	if err := save(jar, path, format); err != nil {
+		return fail(stderr, err)
+	}
+	fmt.Fprintf(stdout, "%s: %s kept", path, plural(jar.Len(), "cookie"))
+	if *session {
+		fmt.Fprintf(stdout, ", %s removed", plural(removed, "session cookie"))
+	}
+	fmt.Fprintln(stdout)
+	return code
+}
+
+// isNative reports whether the file at path is in the native JSON format,
+// by the rule the library reads files with: after a byte order mark and
+// white space, JSON starts with '{' and cookies.txt never does.
+func isNative(path string) (bool, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return false, err
+	}
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	data = bytes.TrimLeft(data, " \t\r\n")
+	return len(data) > 0 && data[0] == '{', nil
+}
+
+// plural writes a count and a noun, in the plural unless the count is 1.
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}

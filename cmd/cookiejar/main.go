@@ -1,0 +1,316 @@
+// Command cookiejar lists, converts and cleans cookie files: the native JSON
+// files that httpsession's Jar.Save writes, and the Netscape cookies.txt files
+// of curl, wget, yt-dlp and browser extensions. The format of a file it reads
+// is detected from its content.
+//
+// Usage:
+//
+//	cookiejar list [-a] [-domain D] [-json] FILE
+//	cookiejar convert [-to native|netscape] [-f] IN OUT
+//	cookiejar clean [-expired] [-session] FILE
+//	cookiejar help [COMMAND]
+//	cookiejar -version
+//
+// "cookiejar -h" and "cookiejar COMMAND -h" print the options and examples.
+// Flags may come before or after the file names; "--" ends them.
+//
+// Cookie values are credentials. list shows only the start of each value
+// unless -a is given, and no error message ever includes a value.
+//
+// Every file goes through the same checks as cookies from a server (see
+// httpsession.Jar.Load): expired cookies are dropped, lifetimes are capped
+// at 400 days, and records the jar refuses, such as a domain cookie on a
+// public suffix, are reported and left out. Files are written atomically,
+// with mode 0600 for a new file.
+//
+// # Exit status
+//
+//	0  success
+//	1  the operation failed: a file could not be read or written, or is
+//	   corrupt (the message names the file and the position); no file
+//	   was changed
+//	2  usage error: unknown command or flag, wrong arguments
+//	3  a file loaded only partly: each refused record is reported on
+//	   standard error as FILE:LINE: reason, and the command did its work
+//	   with the other records
+//
+// # Examples
+//
+// List the cookies of a file; values are shortened, a leading dot marks a
+// domain cookie (sent to subdomains too), a bare host a host-only cookie:
+//
+//	$ cookiejar list cookies.txt
+//	DOMAIN           PATH  NAME     VALUE                   FLAGS            EXPIRES
+//	.example.com     /     lang     … (2 bytes)             -                session
+//	www.example.com  /     session  d41d8cd98f… (32 bytes)  Secure,HttpOnly  2027-05-01T12:00:00Z (in 160d)
+//
+// Show whole values, or emit JSON lines for a script:
+//
+//	$ cookiejar list -a -domain example.com cookies.txt
+//	$ cookiejar list -json -a cookies.txt | jq -r 'select(.name == "session") | .value'
+//
+// Convert curl's cookie file to the native format, and back:
+//
+//	$ cookiejar convert cookies.txt session.json
+//	$ cookiejar convert -f -to netscape session.json cookies.txt
+//
+// Log out of everything that lasts only for a browser session:
+//
+//	$ cookiejar clean -session session.json
+//	session.json: 3 cookies kept, 2 session cookies removed
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+	"strings"
+
+	"github.com/httpsession/httpsession"
+)
+
+// Exit codes.
+const (
+	exitOK      = 0 // success
+	exitFailure = 1 // the operation failed
+	exitUsage   = 2 // bad command line
+	exitPartial = 3 // a file loaded only partly
+)
+
+// A command is one subcommand of cookiejar.
+type command struct {
+	name    string
+	summary string // one line for the command list
+	run     func(args []string, stdout, stderr io.Writer) int
+}
+
+// commands lists the subcommands in the order the usage text shows them.
+// It is filled in by init, because the help command refers to it.
+var commands []command
+
+func init() {
+	commands = []command{
+		{"list", "print the cookies of a file as a table or JSON lines", runList},
+		{"convert", "convert between the native JSON format and cookies.txt", runConvert},
+		{"clean", "drop expired (and, with -session, session) cookies from a file", runClean},
+		{"help", "print the usage of cookiejar or of a command", runHelp},
+	}
+}
+
+const mainUsage = `Usage: cookiejar COMMAND [options] ARGS...
+       cookiejar -version
+
+cookiejar lists, converts and cleans cookie files: the native JSON files of
+httpsession (Jar.Save) and Netscape cookies.txt files (curl -b/-c, wget,
+yt-dlp, browser extensions). The format of a file it reads is detected.
+
+Commands:
+%s
+Run "cookiejar COMMAND -h" for a command's options and examples.
+
+Cookie values are credentials: list shortens them unless -a is given, and
+error messages never include them.
+
+Exit status:
+  0  success
+  1  the operation failed (a file could not be read or written, or is
+     corrupt; the message names the file and position); no file was changed
+  2  usage error
+  3  a file loaded only partly: each refused record is reported on standard
+     error as FILE:LINE: reason, and the rest were processed
+
+Examples:
+  cookiejar list cookies.txt
+  cookiejar list -json -a -domain example.com session.json
+  cookiejar convert cookies.txt session.json
+  cookiejar clean -session session.json
+`
+
+// printMainUsage writes the usage text of the command as a whole.
+func printMainUsage(w io.Writer) {
+	var list strings.Builder
+	for _, c := range commands {
+		fmt.Fprintf(&list, "  %-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintf(w, mainUsage, list.String())
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run runs cookiejar with the command-line arguments args (without the
+// program name) and returns the exit code.
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("cookiejar", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	version := fs.Bool("version", false, "print the version and exit")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			printMainUsage(stdout)
+			return exitOK
+		}
+		return usageError(stderr, "cookiejar", err.Error(), "cookiejar COMMAND [options] ARGS...", "cookiejar -h")
+	}
+	if *version {
+		fmt.Fprintf(stdout, "cookiejar %s\n", buildVersion())
+		return exitOK
+	}
+	if fs.NArg() == 0 {
+		return usageError(stderr, "cookiejar", "no command given", "cookiejar COMMAND [options] ARGS...", "cookiejar -h")
+	}
+	name := fs.Arg(0)
+	for _, c := range commands {
+		if c.name == name {
+			return c.run(fs.Args()[1:], stdout, stderr)
+		}
+	}
+	return usageError(stderr, "cookiejar", fmt.Sprintf("unknown command %q", name), "cookiejar COMMAND [options] ARGS...", "cookiejar -h")
+}
+
+// runHelp prints the usage of cookiejar, or of the command named in args.
+func runHelp(args []string, stdout, stderr io.Writer) int {
+	switch {
+	case len(args) == 0:
+		printMainUsage(stdout)
+		return exitOK
+	case len(args) > 1:
+		return usageError(stderr, "cookiejar help", "too many arguments", "cookiejar help [COMMAND]", "cookiejar -h")
+	case args[0] == "help":
+		printMainUsage(stdout)
+		return exitOK
+	}
+	for _, c := range commands {
+		if c.name == args[0] {
+			return c.run([]string{"-h"}, stdout, stderr)
+		}
+	}
+	return usageError(stderr, "cookiejar help", fmt.Sprintf("unknown command %q", args[0]), "cookiejar help [COMMAND]", "cookiejar -h")
+}
+
+// buildVersion returns the module version cookiejar was built from, or
+// "devel" for a build from a working tree.
+func buildVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "devel"
+}
+
+// usageError reports a bad command line on stderr, with the usage line and
+// where to find help, and returns exitUsage.
+func usageError(stderr io.Writer, prog, msg, usage, help string) int {
+	fmt.Fprintf(stderr, "%s: %s\nusage: %s\nRun %q for help.\n", prog, msg, usage, help)
+	return exitUsage
+}
+
+// subcommand is the command line of one subcommand: its flags, usage line
+// and help text.
+type subcommand struct {
+	name  string // "list"
+	usage string // the synopsis, without "cookiejar "
+	help  string // what the command does, its operands and examples
+	flags *flag.FlagSet
+}
+
+// newSubcommand returns a subcommand whose flags report errors to the caller
+// rather than print them.
+func newSubcommand(name, usage, help string) *subcommand {
+	fs := flag.NewFlagSet("cookiejar "+name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	return &subcommand{name: name, usage: usage, help: help, flags: fs}
+}
+
+// printUsage writes the full help of the subcommand.
+func (s *subcommand) printUsage(w io.Writer) {
+	fmt.Fprintf(w, "Usage: cookiejar %s\n\n%s\nOptions:\n", s.usage, s.help)
+	s.flags.SetOutput(w)
+	s.flags.PrintDefaults()
+	s.flags.SetOutput(io.Discard)
+}
+
+// parse parses args, which may mix flags and operands as people type them
+// ("list cookies.txt -a"); "--" ends the flags. It expects exactly nargs
+// operands. When it returns ok false, it has printed the help (-h) or a
+// usage error, and code is the exit code.
+func (s *subcommand) parse(args []string, nargs int, stdout, stderr io.Writer) (operands []string, code int, ok bool) {
+	prog := "cookiejar " + s.name
+	help := prog + " -h"
+	for {
+		err := s.flags.Parse(args)
+		if errors.Is(err, flag.ErrHelp) {
+			s.printUsage(stdout)
+			return nil, exitOK, false
+		}
+		if err != nil {
+			return nil, usageError(stderr, prog, err.Error(), "cookiejar "+s.usage, help), false
+		}
+		rest := s.flags.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if used := len(args) - len(rest); used > 0 && args[used-1] == "--" {
+			operands = append(operands, rest...)
+			break
+		}
+		operands = append(operands, rest[0])
+		args = rest[1:]
+	}
+	switch {
+	case len(operands) < nargs:
+		return nil, usageError(stderr, prog, "missing file name", "cookiejar "+s.usage, help), false
+	case len(operands) > nargs:
+		return nil, usageError(stderr, prog, "too many arguments", "cookiejar "+s.usage, help), false
+	}
+	return operands, exitOK, true
+}
+
+// newJar returns a jar for working on files: without the cookie limits a
+// client jar has, so that no cookie of a large file is evicted on the way
+// through.
+func newJar() *httpsession.Jar {
+	return httpsession.NewJar(httpsession.WithLimits(0, 0))
+}
+
+// loadInto loads the cookie file at path into jar. Records the library
+// refused are reported on stderr, one line each, and give exitPartial; the
+// others are loaded. Any other error is reported and gives exitFailure, and
+// the jar is unchanged.
+func loadInto(jar *httpsession.Jar, path string, stderr io.Writer) int {
+	err := jar.Load(path)
+	if err == nil {
+		return exitOK
+	}
+	var fe *httpsession.FileError
+	if !errors.As(err, &fe) {
+		fmt.Fprintf(stderr, "cookiejar: %v\n", err)
+		return exitFailure
+	}
+	reportRefused(stderr, path, fe)
+	return exitPartial
+}
+
+// reportRefused writes a line for each record of a file that was not loaded,
+// in the FILE:LINE: form that editors jump to. The library's reasons never
+// quote a cookie value.
+func reportRefused(stderr io.Writer, path string, fe *httpsession.FileError) {
+	for _, le := range fe.Lines {
+		if le.Line > 0 {
+			fmt.Fprintf(stderr, "%s:%d: record not loaded: %v\n", path, le.Line, le.Err)
+		} else {
+			fmt.Fprintf(stderr, "%s: record not loaded: %v\n", path, le.Err)
+		}
+	}
+	fmt.Fprintf(stderr, "cookiejar: %s: %d record(s) not loaded; going on with the rest\n", path, len(fe.Lines))
+}
+
+// fail reports err on stderr and returns exitFailure.
+func fail(stderr io.Writer, err error) int {
+	fmt.Fprintf(stderr, "cookiejar: %v\n", err)
+	return exitFailure
+}
