@@ -13,11 +13,13 @@ import (
 // form for comparison. It maps as a browser's URL parser does for look-ups
 // but does not insist on letter-digit-hyphen labels: real hosts carry
 // underscores.
-var idnaProfile = idna.New(
-	idna.MapForLookup(),
-	idna.Transitional(false),
-	idna.StrictDomainName(false),
-)
+func idnaProfile() *idna.Profile {
+	return idna.New(
+		idna.MapForLookup(),
+		idna.Transitional(false),
+		idna.StrictDomainName(false),
+	)
+}
 
 var errBadHost = errors.New("host is not a valid domain name")
 
@@ -26,7 +28,7 @@ var errBadHost = errors.New("host is not a valid domain name")
 func toASCII(s string) (string, error) {
 	for i := 0; i < len(s); i++ {
 		if s[i] >= 0x80 {
-			a, err := idnaProfile.ToASCII(s)
+			a, err := idnaProfile().ToASCII(s)
 			if err != nil {
 				return "", errBadHost
 			}

@@ -45,7 +45,7 @@ const maxNetscapeLine = 64 << 10
 // time.Unix overflows the internal representation far beyond this, turning a
 // huge expiry into a date in the past; the jar caps lifetimes at 400 days
 // anyway, so the clamp changes nothing else.
-var latestExpiry = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC).Unix()
+const latestExpiry = 253402300799 // 9999-12-31T23:59:59Z
 
 // WriteNetscape writes every unexpired cookie in the jar to w in the Netscape
 // cookies.txt format, as curl writes it: session cookies with expiry 0,

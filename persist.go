@@ -86,20 +86,26 @@ func sortByCreation(cookies []fileCookie) {
 	})
 }
 
-var sameSiteNames = map[http.SameSite]string{
-	http.SameSiteDefaultMode: "default",
-	http.SameSiteLaxMode:     "lax",
-	http.SameSiteStrictMode:  "strict",
-	http.SameSiteNoneMode:    "none",
+// sameSiteName names a SameSite mode in the native file.
+func sameSiteName(m http.SameSite) string {
+	switch m {
+	case http.SameSiteDefaultMode:
+		return "default"
+	case http.SameSiteLaxMode:
+		return "lax"
+	case http.SameSiteStrictMode:
+		return "strict"
+	case http.SameSiteNoneMode:
+		return "none"
+	}
+	return ""
 }
 
+// sameSiteFromName reads a SameSite mode written by sameSiteName.
 func sameSiteFromName(s string) (http.SameSite, bool) {
-	if s == "" {
-		return 0, true
-	}
-	for k, v := range sameSiteNames {
-		if v == s {
-			return k, true
+	for m := http.SameSite(0); m <= http.SameSiteNoneMode; m++ {
+		if sameSiteName(m) == s {
+			return m, true
 		}
 	}
 	return 0, false
@@ -119,7 +125,7 @@ func toRecord(e *entry) fileRecord {
 		HostOnly:    e.HostOnly,
 		Secure:      e.Secure,
 		HttpOnly:    e.HttpOnly,
-		SameSite:    sameSiteNames[e.SameSite],
+		SameSite:    sameSiteName(e.SameSite),
 		Partitioned: e.Partitioned,
 		Quoted:      e.Quoted,
 		Created:     e.Created,

@@ -168,12 +168,19 @@ func printable(s string) string {
 	return b.String()
 }
 
-// sameSiteNames are the SameSite modes as list shows them.
-var sameSiteNames = map[http.SameSite]string{
-	http.SameSiteDefaultMode: "SameSite",
-	http.SameSiteLaxMode:     "SameSite=Lax",
-	http.SameSiteStrictMode:  "SameSite=Strict",
-	http.SameSiteNoneMode:    "SameSite=None",
+// sameSiteFlag shows a SameSite mode in the table, or "" when unset.
+func sameSiteFlag(m http.SameSite) string {
+	switch m {
+	case http.SameSiteDefaultMode:
+		return "SameSite"
+	case http.SameSiteLaxMode:
+		return "SameSite=Lax"
+	case http.SameSiteStrictMode:
+		return "SameSite=Strict"
+	case http.SameSiteNoneMode:
+		return "SameSite=None"
+	}
+	return ""
 }
 
 // flags lists the cookie's attributes that are flags, or "-".
@@ -185,7 +192,7 @@ func flags(c *httpsession.Cookie) string {
 	if c.HttpOnly {
 		f = append(f, "HttpOnly")
 	}
-	if s, ok := sameSiteNames[c.SameSite]; ok {
+	if s := sameSiteFlag(c.SameSite); s != "" {
 		f = append(f, s)
 	}
 	if c.Partitioned {
@@ -246,12 +253,19 @@ type jsonCookie struct {
 	LastAccess  time.Time  `json:"lastAccess"`
 }
 
-// jsonSameSite are the SameSite modes as the native file names them.
-var jsonSameSite = map[http.SameSite]string{
-	http.SameSiteDefaultMode: "default",
-	http.SameSiteLaxMode:     "lax",
-	http.SameSiteStrictMode:  "strict",
-	http.SameSiteNoneMode:    "none",
+// jsonSameSite names a SameSite mode as the native file does.
+func jsonSameSite(m http.SameSite) string {
+	switch m {
+	case http.SameSiteDefaultMode:
+		return "default"
+	case http.SameSiteLaxMode:
+		return "lax"
+	case http.SameSiteStrictMode:
+		return "strict"
+	case http.SameSiteNoneMode:
+		return "none"
+	}
+	return ""
 }
 
 // textField splits s into JSON text, or base64 when it is not UTF-8, which
@@ -276,7 +290,7 @@ func writeJSON(w io.Writer, cookies []httpsession.Cookie, showValues bool) error
 			Quoted:      c.Quoted,
 			Secure:      c.Secure,
 			HttpOnly:    c.HttpOnly,
-			SameSite:    jsonSameSite[c.SameSite],
+			SameSite:    jsonSameSite(c.SameSite),
 			Partitioned: c.Partitioned,
 			Created:     c.Created,
 			LastAccess:  c.LastAccess,

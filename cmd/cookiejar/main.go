@@ -88,11 +88,8 @@ type command struct {
 }
 
 // commands lists the subcommands in the order the usage text shows them.
-// It is filled in by init, because the help command refers to it.
-var commands []command
-
-func init() {
-	commands = []command{
+func commands() []command {
+	return []command{
 		{"list", "print the cookies of a file as a table or JSON lines", runList},
 		{"convert", "convert between the native JSON format and cookies.txt", runConvert},
 		{"clean", "drop expired (and, with -session, session) cookies from a file", runClean},
@@ -132,7 +129,7 @@ Examples:
 // printMainUsage writes the usage text of the command as a whole.
 func printMainUsage(w io.Writer) {
 	var list strings.Builder
-	for _, c := range commands {
+	for _, c := range commands() {
 		fmt.Fprintf(&list, "  %-8s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintf(w, mainUsage, list.String())
@@ -164,7 +161,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return usageError(stderr, "cookiejar", "no command given", "cookiejar COMMAND [options] ARGS...", "cookiejar -h")
 	}
 	name := fs.Arg(0)
-	for _, c := range commands {
+	for _, c := range commands() {
 		if c.name == name {
 			return c.run(fs.Args()[1:], stdout, stderr)
 		}
@@ -184,7 +181,7 @@ func runHelp(args []string, stdout, stderr io.Writer) int {
 		printMainUsage(stdout)
 		return exitOK
 	}
-	for _, c := range commands {
+	for _, c := range commands() {
 		if c.name == args[0] {
 			return c.run([]string{"-h"}, stdout, stderr)
 		}

@@ -216,7 +216,7 @@ func TestListJSON(t *testing.T) {
 		assert.Equal(t, want[i].Value, *r.Value)
 		assert.Equal(t, want[i].HostOnly, r.HostOnly)
 		assert.Equal(t, want[i].Partitioned, r.Partitioned)
-		assert.Equal(t, jsonSameSite[want[i].SameSite], r.SameSite)
+		assert.Equal(t, jsonSameSite(want[i].SameSite), r.SameSite)
 		if want[i].Expires.IsZero() {
 			assert.Nil(t, r.Expires)
 		} else {
