@@ -15,6 +15,11 @@ var ErrCorrupt = errors.New("httpsession: corrupt cookie file")
 // lock in time: another process holds it.
 var ErrLocked = errors.New("httpsession: cookie file is locked")
 
+// ErrFormat is wrapped by the error of a save that would replace a cookie
+// file of the other format: Save does not turn a cookies.txt into JSON, nor
+// SaveNetscape a JSON file into cookies.txt, unless Overwrite is given.
+var ErrFormat = errors.New("httpsession: cookie file is in the other format")
+
 // LineError is one record of a cookie file that was not loaded, and why.
 // Line counts from 1.
 type LineError struct {

@@ -184,8 +184,10 @@ func WithClock(now func() time.Time) JarOption {
 }
 
 // WithLimits sets how many cookies the jar keeps per registrable domain
-// (eTLD+1, such as example.co.uk) and in all. When a limit is passed, the
-// jar evicts expired cookies first, then the least recently used ones,
+// (eTLD+1, such as example.co.uk) and in all. As in Chromium, a domain with
+// more than perDomain cookies is purged to five sixths of perDomain (180 →
+// 150), and a jar with more than total plus a tenth is purged to total
+// (3300 → 3000). Expired cookies go first, then the least recently used,
 // non-Secure before Secure. A limit of zero or less means no limit. The
 // defaults are DefaultPerDomainLimit and DefaultTotalLimit.
 func WithLimits(perDomain, total int) JarOption {
@@ -253,9 +255,27 @@ var (
 // origin is the request a cookie arrived with, reduced to what the storage
 // model looks at.
 type origin struct {
+	scheme      string // "http" or "https" (ws and wss count as these)
 	host        string // canonical host
 	secure      bool   // §5.7: the request-uri denotes a secure connection
 	defaultPath string
+}
+
+// webScheme maps a URL scheme to the http or https it stands for.
+func webScheme(scheme string) string {
+	switch strings.ToLower(scheme) {
+	case "https", "wss":
+		return "https"
+	}
+	return "http"
+}
+
+// partitionKey is the partition a Partitioned cookie set or sent at this
+// scheme and host belongs to: the top-level site, scheme included, as
+// Chromium keys CHIPS. A client has no embedding page, so the top-level site
+// is the request's own.
+func (j *Jar) partitionKey(scheme, host string) string {
+	return scheme + "://" + j.siteOf(host)
 }
 
 func newOrigin(u *url.URL) (origin, error) {
@@ -266,7 +286,7 @@ func newOrigin(u *url.URL) (origin, error) {
 	if err != nil {
 		return origin{}, refusal(err.Error())
 	}
-	return origin{host: host, secure: isSecureOrigin(u, host), defaultPath: defaultPath(u)}, nil
+	return origin{scheme: webScheme(u.Scheme), host: host, secure: isSecureOrigin(u, host), defaultPath: defaultPath(u)}, nil
 }
 
 // SetCookies stores the cookies of a response to u, as parsed by net/http.
@@ -375,6 +395,12 @@ func (j *Jar) store1(o origin, c setCookie, now, created time.Time) error {
 	}
 	e.Domain, e.HostOnly = domain, hostOnly
 	e.site = j.siteOf(domain)
+	if c.partitioned {
+		e.partition = c.partition
+		if e.partition == "" {
+			e.partition = j.partitionKey(o.scheme, o.host)
+		}
+	}
 	// §5.7 step 11: Path, or the default-path of the request.
 	e.Path = c.path
 	if e.Path == "" {
@@ -559,9 +585,12 @@ func (j *Jar) shadowsSecure(e *entry) bool {
 	return false
 }
 
-// enforceLimits evicts cookies when the per-domain or total limit is passed:
-// expired cookies first, then the least recently used, non-Secure before
-// Secure (§5.7 "the user agent MAY evict", done as Chromium does).
+// enforceLimits evicts cookies when a limit is passed, in Chromium's way
+// (RFC 6265bis §5.7 lets the user agent choose): a registrable domain over
+// its limit is purged to five sixths of it (180 → 150), and a jar over its
+// total by a tenth is purged to the total (3300 → 3000), so that eviction
+// runs now and then rather than on every new cookie. Expired cookies go
+// first, then the least recently used, non-Secure before Secure.
 func (j *Jar) enforceLimits(site string, now time.Time) {
 	if j.perDomain > 0 {
 		if n := j.store.siteLen(site); n > j.perDomain {
@@ -569,11 +598,11 @@ func (j *Jar) enforceLimits(site string, now time.Time) {
 			for _, d := range j.store.site(site) {
 				cands = append(cands, j.store.domain(d)...)
 			}
-			j.evict(cands, n-j.perDomain, now)
+			j.evict(cands, n-(j.perDomain-j.perDomain/6), now)
 		}
 	}
 	if j.total > 0 {
-		if n := j.store.len(); n > j.total {
+		if n := j.store.len(); n > j.total+j.total/10 {
 			cands := make([]*entry, 0, n)
 			j.store.each(func(e *entry) bool { cands = append(cands, e); return true })
 			j.evict(cands, n-j.total, now)
@@ -617,6 +646,16 @@ func (j *Jar) match(u *url.URL, now time.Time, touch bool) []*entry {
 	secure := isSecureOrigin(u, host)
 	path := requestPath(u)
 	ip := isIP(host)
+	partition := "" // the request's partition, worked out when first needed
+	inPartition := func(e *entry) bool {
+		if e.partition == "" {
+			return true
+		}
+		if partition == "" {
+			partition = j.partitionKey(webScheme(u.Scheme), host)
+		}
+		return e.partition == partition
+	}
 	var out []*entry
 	var expired []cookieID
 	// §5.8.3 step 1: the cookies whose domain the host domain-matches sit
@@ -630,6 +669,7 @@ func (j *Jar) match(u *url.URL, now time.Time, touch bool) []*entry {
 			case e.HostOnly && d != host:
 			case e.Secure && !secure:
 			case !pathMatch(path, e.Path):
+			case !inPartition(e):
 			default:
 				out = append(out, e)
 			}
@@ -797,13 +837,14 @@ func (j *Jar) selectIDs(match func(*entry) bool) []cookieID {
 func (j *Jar) Set(c Cookie) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	_, err := j.setLocked(c, j.clock())
+	_, err := j.setLocked(c, "", j.clock())
 	return err
 }
 
-// setLocked is Set for a caller that holds j.mu. It returns the stored
-// entry, or nil when c deleted a cookie.
-func (j *Jar) setLocked(c Cookie, now time.Time) (*entry, error) {
+// setLocked is Set for a caller that holds j.mu, with the partition of a
+// Partitioned cookie read from a file ("" to derive it). It returns the
+// stored entry, or nil when c deleted a cookie.
+func (j *Jar) setLocked(c Cookie, partition string, now time.Time) (*entry, error) {
 	if hasCTL(c.Name) || strings.ContainsAny(c.Name, ";=") {
 		return nil, errBadName
 	}
@@ -838,7 +879,8 @@ func (j *Jar) setLocked(c Cookie, now time.Time) (*entry, error) {
 		path:   path,
 		secure: c.Secure, httpOnly: c.HttpOnly,
 		sameSite: c.SameSite, partitioned: c.Partitioned,
-		expires: c.Expires,
+		expires:   c.Expires,
+		partition: partition,
 	}
 	if !c.HostOnly {
 		// A domain cookie on a public suffix would be a supercookie: the
@@ -848,14 +890,18 @@ func (j *Jar) setLocked(c Cookie, now time.Time) (*entry, error) {
 		}
 		sc.domain, sc.hasDomain = domain, true
 	}
-	o := origin{host: domain, secure: true, defaultPath: "/"}
+	o := origin{scheme: "https", host: domain, secure: true, defaultPath: "/"}
 	if !c.Expires.IsZero() && !c.Expires.After(now) {
 		sc.hasMaxAge, sc.maxAge = true, 0
 	}
 	if err := j.store1(o, sc, now, c.Created.UTC()); err != nil {
 		return nil, err
 	}
-	e := j.store.get(cookieID{name: c.Name, domain: domain, path: path, hostOnly: c.HostOnly})
+	id := cookieID{name: c.Name, domain: domain, path: path, hostOnly: c.HostOnly}
+	if c.Partitioned {
+		id.partition = cmp.Or(partition, j.partitionKey(o.scheme, domain))
+	}
+	e := j.store.get(id)
 	if e != nil && !c.LastAccess.IsZero() {
 		e.LastAccess = c.LastAccess.UTC()
 	}
@@ -885,16 +931,17 @@ func (j *Jar) Delete(domain, path, name string) bool {
 	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	now := j.clock()
-	n := 0
-	for _, hostOnly := range []bool{false, true} {
-		id := cookieID{name: name, domain: domain, path: path, hostOnly: hostOnly}
-		if j.store.get(id) != nil {
-			j.drop(id, now)
-			n++
+	var ids []cookieID
+	for _, e := range j.store.domain(domain) {
+		if e.Name == name && e.Path == path {
+			ids = append(ids, e.id())
 		}
 	}
-	return n > 0
+	now := j.clock()
+	for _, id := range ids {
+		j.drop(id, now)
+	}
+	return len(ids) > 0
 }
 
 // DeleteDomain removes every cookie of domain and of its subdomains and

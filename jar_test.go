@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -331,12 +332,26 @@ func TestLimits(t *testing.T) {
 		require.Equal(t, 5, j.Len())
 		assert.Equal(t, "site3.com", j.All()[0].Domain, "the three oldest went")
 	})
-	t.Run("defaults are Chromium's", func(t *testing.T) {
-		j := NewJar()
-		for i := range 200 {
-			j.SetRawCookies(mustURL(t, "http://h.com/"), []string{fmt.Sprintf("c%d=1", i)})
+	t.Run("defaults are Chromium's: 181 cookies purge a domain to 150 (§5.7)", func(t *testing.T) {
+		clock := newTestClock()
+		j := NewJar(WithClock(clock.now))
+		for i := range 181 {
+			j.SetRawCookies(mustURL(t, "http://h.com/"), []string{fmt.Sprintf("c%03d=1", i)})
+			clock.advance(time.Millisecond)
 		}
-		assert.Equal(t, DefaultPerDomainLimit, j.Len())
+		names := cookieNames(j.All())
+		require.Len(t, names, 150)
+		assert.Equal(t, "c031", names[0], "the 31 least recently used went")
+		assert.Equal(t, "c180", names[149])
+	})
+	t.Run("the total limit is purged to from a tenth above it, as Chromium's 3300 → 3000", func(t *testing.T) {
+		j := NewJar(WithLimits(0, 100))
+		for i := range 110 {
+			j.SetRawCookies(mustURL(t, fmt.Sprintf("http://s%d.com/", i)), []string{"a=1"})
+		}
+		assert.Equal(t, 110, j.Len())
+		j.SetRawCookies(mustURL(t, "http://last.com/"), []string{"a=1"})
+		assert.Equal(t, 100, j.Len())
 	})
 	t.Run("zero means no limit", func(t *testing.T) {
 		j := NewJar(WithLimits(0, 0))
@@ -497,4 +512,37 @@ func TestConcurrentUse(t *testing.T) {
 	wg.Wait()
 	assert.LessOrEqual(t, j.Len(), DefaultPerDomainLimit)
 	assert.True(t, strings.HasPrefix(j.All()[0].Name, "c"))
+}
+
+func TestPartitionedCookies(t *testing.T) {
+	t.Run("a Partitioned cookie lives beside an unpartitioned one of its name, as in Chromium (CHIPS)", func(t *testing.T) {
+		j := NewJar()
+		u := mustURL(t, "https://www.example.com/")
+		j.SetRawCookies(u, []string{"a=1", "a=2; Secure; Partitioned", "b=3; Secure; Partitioned", "b=; Max-Age=0"})
+		assert.Equal(t, "a=1; a=2; b=3", j.CookieHeader(u))
+		assert.Len(t, j.All(), 3)
+	})
+	t.Run("the partition is the top-level site with its scheme", func(t *testing.T) {
+		j := NewJar()
+		j.SetRawCookies(mustURL(t, "http://localhost/"), []string{"a=1; Secure; Partitioned", "b=2"})
+		assert.Equal(t, "a=1; b=2", j.CookieHeader(mustURL(t, "http://localhost/")))
+		assert.Equal(t, "b=2", j.CookieHeader(mustURL(t, "https://localhost/")))
+	})
+	t.Run("a Partitioned domain cookie reaches the whole site", func(t *testing.T) {
+		j := NewJar()
+		j.SetRawCookies(mustURL(t, "https://www.example.com/"), []string{"a=1; Secure; Partitioned; Domain=example.com"})
+		assert.Equal(t, "a=1", j.CookieHeader(mustURL(t, "https://api.example.com/")))
+	})
+	t.Run("the partition survives a file", func(t *testing.T) {
+		j := NewJar()
+		j.SetRawCookies(mustURL(t, "http://localhost/"), []string{"a=1; Secure; Partitioned"})
+		path := filepath.Join(t.TempDir(), "c.json")
+		require.NoError(t, j.Save(path))
+		j2 := NewJar()
+		require.NoError(t, j2.Load(path))
+		assert.Equal(t, "a=1", j2.CookieHeader(mustURL(t, "http://localhost/")))
+		assert.Empty(t, j2.CookieHeader(mustURL(t, "https://localhost/")))
+		assert.True(t, j2.Delete("localhost", "/", "a"), "Delete removes every partition's cookie")
+		assert.Zero(t, j2.Len())
+	})
 }

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 )
 
@@ -177,6 +178,8 @@ type requestConfig struct {
 // empty value removes the session's header of that name from this request.
 func Header(key, value string) RequestOption {
 	return func(c *requestConfig) {
+		key = http.CanonicalHeaderKey(key)
+		c.remove = slices.DeleteFunc(c.remove, func(k string) bool { return k == key })
 		if value == "" {
 			c.header.Del(key)
 			c.remove = append(c.remove, key)

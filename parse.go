@@ -37,6 +37,10 @@ type setCookie struct {
 
 	secure, httpOnly, partitioned bool
 	sameSite                      http.SameSite
+
+	// partition, when set, is the partition of a Partitioned cookie read
+	// from a file; otherwise the storage model derives it from the origin.
+	partition string
 }
 
 // isCTL reports whether b is one of the control characters that make

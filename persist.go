@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -60,6 +61,7 @@ type fileRecord struct {
 	LastAccess  time.Time  `json:"lastAccess"`
 	Updated     time.Time  `json:"updated"`       // when the cookie was last set: merges keep the newer
 	Seq         uint64     `json:"seq,omitempty"` // breaks ties between equal creation times
+	Partition   string     `json:"partitionKey,omitempty"`
 	NameBase64  string     `json:"nameBase64,omitempty"`
 	ValueBase64 string     `json:"valueBase64,omitempty"`
 	PathBase64  string     `json:"pathBase64,omitempty"`
@@ -68,9 +70,10 @@ type fileRecord struct {
 // fileCookie is a cookie read from a file, with where it stood there.
 type fileCookie struct {
 	Cookie
-	updated time.Time
-	seq     uint64 // the writer's creation order
-	line    int
+	updated   time.Time
+	seq       uint64 // the writer's creation order
+	partition string // a Partitioned cookie's partition, if the file says
+	line      int
 }
 
 // sortByCreation puts cookies read from a file in the order they were
@@ -132,6 +135,7 @@ func toRecord(e *entry) fileRecord {
 		LastAccess:  e.LastAccess,
 		Updated:     e.updated,
 		Seq:         e.seq,
+		Partition:   e.partition,
 	}
 	r.Name, r.NameBase64 = textField(e.Name)
 	r.Value, r.ValueBase64 = textField(e.Value)
@@ -149,7 +153,7 @@ func fromRecord(r *fileRecord) (fileCookie, error) {
 		Domain: r.Domain, Path: r.Path, HostOnly: r.HostOnly,
 		Secure: r.Secure, HttpOnly: r.HttpOnly, Partitioned: r.Partitioned,
 		Created: r.Created, LastAccess: r.LastAccess,
-	}, updated: r.Updated, seq: r.Seq}
+	}, updated: r.Updated, seq: r.Seq, partition: r.Partition}
 	if r.Expires != nil {
 		c.Expires = *r.Expires
 	}
@@ -315,6 +319,36 @@ func lineAt(lines []int, i int) int {
 	return 0
 }
 
+// fileFormat is one of the two cookie file formats.
+type fileFormat int
+
+const (
+	formatNone     fileFormat = iota // an empty or missing file
+	formatNative                     // the native JSON file
+	formatNetscape                   // cookies.txt
+)
+
+func (f fileFormat) String() string {
+	switch f {
+	case formatNative:
+		return "the native JSON format"
+	case formatNetscape:
+		return "the Netscape cookies.txt format"
+	}
+	return "no format"
+}
+
+// detectFormat tells the two formats apart by their first byte.
+func detectFormat(data []byte) fileFormat {
+	switch {
+	case looksNative(data):
+		return formatNative
+	case len(bytes.TrimSpace(data)) == 0:
+		return formatNone
+	}
+	return formatNetscape
+}
+
 // looksNative reports whether data is a native (JSON) file rather than
 // cookies.txt: JSON starts with '{', cookies.txt never does.
 func looksNative(data []byte) bool {
@@ -333,6 +367,12 @@ func decodeFile(data []byte, modTime time.Time) ([]fileCookie, []LineError, erro
 	if err != nil {
 		return nil, nil, err
 	}
+	if len(recs) == 0 && len(bad) > 0 {
+		// Not one line is a cookie: this is some other file (notes, HTML,
+		// a config), and treating it as an empty jar would let the next
+		// save overwrite it.
+		return nil, nil, fmt.Errorf("%w: neither JSON nor cookies.txt: no line holds a cookie (%v)", ErrCorrupt, &bad[0])
+	}
 	out := make([]fileCookie, len(recs))
 	for i, r := range recs {
 		out[i] = fileCookie{Cookie: r.cookie, updated: modTime, line: r.line}
@@ -345,6 +385,7 @@ func decodeFile(data []byte, modTime time.Time) ([]fileCookie, []LineError, erro
 // identity, to notice that someone else has replaced it since.
 type fileSync struct {
 	info    os.FileInfo
+	format  fileFormat
 	version uint64
 	known   map[cookieID]struct{}
 }
@@ -413,7 +454,7 @@ func (j *Jar) Load(path string) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	now := j.clock()
-	st := &fileSync{info: info, known: make(map[cookieID]struct{}, len(cookies))}
+	st := &fileSync{info: info, format: detectFormat(data), known: make(map[cookieID]struct{}, len(cookies))}
 	var lines []int // record lines of a native file, found only if needed
 	for i := range cookies {
 		fc := &cookies[i]
@@ -452,15 +493,10 @@ func (fc *fileCookie) resolveLine(lines []int) int {
 // a more recently set one of the same identity. It returns the identity.
 // The caller holds j.mu.
 func (j *Jar) importLocked(fc *fileCookie, now time.Time) (cookieID, error) {
-	domain, err := toASCII(fc.Domain)
+	id, err := j.fileID(fc)
 	if err != nil {
-		return cookieID{}, errBadDomain
+		return id, err
 	}
-	path := fc.Path
-	if path == "" {
-		path = "/"
-	}
-	id := cookieID{name: fc.Name, domain: domain, path: path, hostOnly: fc.HostOnly}
 	if ours := j.store.get(id); ours != nil && !ours.updated.Before(fc.updated) {
 		// Ours is as new or newer: keep it, but a later use seen
 		// elsewhere still counts for eviction order.
@@ -469,12 +505,26 @@ func (j *Jar) importLocked(fc *fileCookie, now time.Time) (cookieID, error) {
 		}
 		return id, nil
 	}
-	e, err := j.setLocked(fc.Cookie, now)
+	e, err := j.setLocked(fc.Cookie, fc.partition, now)
 	if err != nil {
 		return id, err
 	}
 	if e != nil && !fc.updated.IsZero() {
 		e.updated = fc.updated
+	}
+	return id, nil
+}
+
+// fileID is the identity a cookie read from a file has in the jar, as Set
+// would canonicalise it.
+func (j *Jar) fileID(fc *fileCookie) (cookieID, error) {
+	domain, err := toASCII(strings.TrimPrefix(fc.Domain, "."))
+	if err != nil {
+		return cookieID{}, errBadDomain
+	}
+	id := cookieID{name: fc.Name, domain: domain, path: cmp.Or(fc.Path, "/"), hostOnly: fc.HostOnly}
+	if fc.Partitioned {
+		id.partition = cmp.Or(fc.partition, j.partitionKey("https", domain))
 	}
 	return id, nil
 }
@@ -554,20 +604,29 @@ func (j *Jar) Save(path string) error {
 // they were left out).
 //
 // An existing file that cannot be read is not overwritten unless
-// ReplaceCorrupt is given: the error wraps ErrCorrupt. A lock that cannot be
-// had in time gives an error that wraps ErrLocked.
+// ReplaceCorrupt is given: the error wraps ErrCorrupt. Nor is a cookies.txt
+// file, which Save would turn into JSON, unless Overwrite is given: the
+// error wraps ErrFormat. A lock that cannot be had in time gives an error
+// that wraps ErrLocked. The lock file stays beside the cookie file: removing
+// it could let two processes hold "the" lock at once.
 func (j *Jar) SaveContext(ctx context.Context, path string, opts ...SaveOption) error {
+	return j.saveFile(ctx, path, formatNative, opts)
+}
+
+// saveFile applies opts and saves in the given format, wrapping errors with
+// the path.
+func (j *Jar) saveFile(ctx context.Context, path string, format fileFormat, opts []SaveOption) error {
 	cfg := saveConfig{lockTimeout: DefaultLockTimeout}
 	for _, opt := range opts {
 		opt(&cfg)
 	}
-	if err := j.save(ctx, path, cfg); err != nil {
+	if err := j.save(ctx, path, cfg, format); err != nil {
 		return fmt.Errorf("httpsession: save %s: %w", path, err)
 	}
 	return nil
 }
 
-func (j *Jar) save(ctx context.Context, path string, cfg saveConfig) error {
+func (j *Jar) save(ctx context.Context, path string, cfg saveConfig, format fileFormat) error {
 	j.saveMu.Lock()
 	defer j.saveMu.Unlock()
 	target := canonicalPath(path)
@@ -584,25 +643,35 @@ func (j *Jar) save(ctx context.Context, path string, cfg saveConfig) error {
 	// Re-read the file only if someone else replaced it since our last
 	// load or save: the common case, a jar saving its own file, skips it.
 	var theirs []fileCookie
+	found := formatNone
 	cur, statErr := os.Stat(target)
 	switch {
 	case errors.Is(statErr, fs.ErrNotExist):
 	case statErr != nil:
 		return statErr
 	case cfg.overwrite:
-	case !st.unchanged(cur):
+	case st.unchanged(cur):
+		found = st.format
+	default:
 		data, info, err := readCookieFile(target)
 		if err != nil {
 			return err
 		}
+		found = detectFormat(data)
 		cookies, _, err := decodeFile(data, info.ModTime())
 		switch {
 		case err == nil:
 			theirs = cookies
 		case errors.Is(err, ErrCorrupt) && cfg.replaceCorrupt:
+			found = formatNone
 		default:
 			return fmt.Errorf("%w (not overwritten; use ReplaceCorrupt to replace it)", err)
 		}
+	}
+	// A save never turns a file into the other format behind the user's
+	// back: a cookies.txt that curl also reads must stay one.
+	if found != formatNone && found != format {
+		return fmt.Errorf("%w: the file is in %v; this save writes %v (use Overwrite to replace it)", ErrFormat, found, format)
 	}
 
 	j.mu.Lock()
@@ -620,18 +689,31 @@ func (j *Jar) save(ctx context.Context, path string, cfg saveConfig) error {
 		return true
 	})
 	slices.SortFunc(entries, func(a, b *entry) int { return compareCookies(&a.Cookie, &b.Cookie) })
-	records := make([]fileRecord, len(entries))
-	next := &fileSync{version: j.version, known: make(map[cookieID]struct{}, len(entries))}
-	for i, e := range entries {
-		records[i] = toRecord(e)
+	next := &fileSync{format: format, version: j.version, known: make(map[cookieID]struct{}, len(entries))}
+	for _, e := range entries {
 		next.known[e.id()] = struct{}{}
+	}
+	var write func(w io.Writer) error
+	var skipped error // cookies cookies.txt cannot hold; the file is written without them
+	if format == formatNetscape {
+		cookies := make([]Cookie, len(entries))
+		for i, e := range entries {
+			cookies[i] = e.Cookie
+		}
+		write = func(w io.Writer) (err error) {
+			skipped, err = writeNetscapeSkipping(w, cookies)
+			return err
+		}
+	} else {
+		records := make([]fileRecord, len(entries))
+		for i, e := range entries {
+			records[i] = toRecord(e)
+		}
+		write = func(w io.Writer) error { return encodeNative(w, records) }
 	}
 	j.mu.Unlock()
 
-	err = atomicfile.WriteFile(target, filePerm, func(w io.Writer) error {
-		return encodeNative(w, records)
-	})
-	if err != nil {
+	if err := atomicfile.WriteFile(target, filePerm, write); err != nil {
 		return err
 	}
 	if next.info, err = os.Stat(target); err != nil {
@@ -640,7 +722,7 @@ func (j *Jar) save(ctx context.Context, path string, cfg saveConfig) error {
 	j.mu.Lock()
 	j.attach(target, next)
 	j.mu.Unlock()
-	return nil
+	return skipped
 }
 
 // mergeLocked folds a file's cookies into the jar (see SaveContext). st is
@@ -657,15 +739,10 @@ func (j *Jar) mergeLocked(theirs []fileCookie, st *fileSync, now time.Time) {
 		if fc.expired(now) {
 			continue
 		}
-		domain, err := toASCII(fc.Domain)
+		id, err := j.fileID(fc)
 		if err != nil {
 			continue
 		}
-		path := fc.Path
-		if path == "" {
-			path = "/"
-		}
-		id := cookieID{name: fc.Name, domain: domain, path: path, hostOnly: fc.HostOnly}
 		inFile[id] = struct{}{}
 		// Deleted here after the file's copy was set: it stays deleted.
 		if t, ok := j.tombstones[id]; ok && !t.at.Before(fc.updated) {
@@ -708,23 +785,23 @@ func lockFile(ctx context.Context, path string, timeout time.Duration) (func(), 
 }
 
 // SaveNetscape writes the jar to path in the Netscape cookies.txt format,
-// as curl writes it, atomically and with mode 0600 for a new file. Session
-// cookies are written with expiry 0, as curl does. The file carries no change
-// times, so it is written whole rather than merged.
+// as curl writes it, as SaveNetscapeContext does with a background context.
+func (j *Jar) SaveNetscape(path string) error {
+	return j.SaveNetscapeContext(context.Background(), path)
+}
+
+// SaveNetscapeContext writes the jar to path in the Netscape cookies.txt
+// format, as curl writes it (session cookies with expiry 0), atomically and
+// with mode 0600 for a new file. Like SaveContext it locks the file and
+// merges with changes another program made since this jar last read or
+// wrote it; cookies.txt has no change times, so the file's modification
+// time stands for them. The format keeps no SameSite, Partitioned or
+// creation times.
 //
 // A cookie the format cannot hold (a tab or a line break in a field) is left
 // out; the file is still written with all the others, and the error names
-// the cookies left out.
-func (j *Jar) SaveNetscape(path string) error {
-	cookies := j.All()
-	var skipped error
-	err := atomicfile.WriteFile(canonicalPath(path), filePerm, func(w io.Writer) error {
-		var err error
-		skipped, err = writeNetscapeSkipping(w, cookies)
-		return err
-	})
-	if err = errors.Join(err, skipped); err != nil {
-		return fmt.Errorf("httpsession: save %s: %w", path, err)
-	}
-	return nil
+// the cookies left out. A native JSON file at path is not replaced unless
+// Overwrite is given (the error wraps ErrFormat).
+func (j *Jar) SaveNetscapeContext(ctx context.Context, path string, opts ...SaveOption) error {
+	return j.saveFile(ctx, path, formatNetscape, opts)
 }

@@ -459,3 +459,49 @@ func TestSaveNetscapeSkipsUnwritable(t *testing.T) {
 	require.NoError(t, j2.Load(path))
 	assert.Equal(t, []string{"ok"}, cookieNames(j2.All()), "the others are written")
 }
+
+func TestNotACookieFileIsCorrupt(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "notes.txt")
+	content := "my shopping list\nmilk\n"
+	require.NoError(t, os.WriteFile(path, []byte(content), 0o600))
+	j := NewJar()
+	require.ErrorIs(t, j.Load(path), ErrCorrupt, "a text file with no cookie line is not a cookie file")
+	require.ErrorIs(t, j.Save(path), ErrCorrupt)
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, content, string(data), "and it is not overwritten")
+}
+
+func TestSaveKeepsTheOtherFormat(t *testing.T) {
+	dir := t.TempDir()
+	txt := filepath.Join(dir, "cookies.txt")
+	j := NewJar()
+	j.SetRawCookies(mustURL(t, "http://h.com/"), []string{"a=1"})
+	require.NoError(t, j.SaveNetscape(txt))
+	before, err := os.ReadFile(txt)
+	require.NoError(t, err)
+
+	j2 := NewJar()
+	require.NoError(t, j2.Load(txt))
+	require.ErrorIs(t, j2.Save(txt), ErrFormat, "Save does not turn cookies.txt into JSON")
+	after, err := os.ReadFile(txt)
+	require.NoError(t, err)
+	assert.Equal(t, before, after)
+	require.NoError(t, j2.SaveContext(context.Background(), txt, Overwrite()))
+
+	native := filepath.Join(dir, "cookies.json")
+	require.NoError(t, j.Save(native))
+	require.ErrorIs(t, j.SaveNetscape(native), ErrFormat, "nor SaveNetscape JSON into cookies.txt")
+}
+
+func TestSaveNetscapeMerges(t *testing.T) {
+	txt := filepath.Join(t.TempDir(), "cookies.txt")
+	a, b := NewJar(), NewJar()
+	a.SetRawCookies(mustURL(t, "http://h.com/"), []string{"a=1"})
+	require.NoError(t, a.SaveNetscape(txt))
+	b.SetRawCookies(mustURL(t, "http://h.com/"), []string{"b=1"})
+	require.NoError(t, b.SaveNetscape(txt))
+	j := NewJar()
+	require.NoError(t, j.Load(txt))
+	assert.Equal(t, []string{"a", "b"}, cookieNames(j.All()), "cookies.txt saves merge too")
+}

@@ -134,7 +134,10 @@ func (t *retryTransport) backoff(attempt int, resp *http.Response) (time.Duratio
 		}
 	}
 	d := t.policy.MinBackoff << min(attempt-1, 30)
-	if t.policy.MaxBackoff > 0 && (d > t.policy.MaxBackoff || d <= 0) {
+	if d < 0 { // the shift overflowed
+		d = t.policy.MaxBackoff
+	}
+	if t.policy.MaxBackoff > 0 && d > t.policy.MaxBackoff {
 		d = t.policy.MaxBackoff
 	}
 	if d > 1 {

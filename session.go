@@ -11,6 +11,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -35,6 +37,7 @@ type Session struct {
 	cfg     sessionConfig
 	baseURL *url.URL
 	path    string          // the file of an Open session
+	format  fileFormat      // the format it is kept in
 	own     *http.Transport // the transport New made, closed by Close
 
 	mu      sync.Mutex
@@ -116,7 +119,7 @@ func Open(path string, opts ...Option) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.path = path
+	s.path, s.format = path, formatNative
 	err = s.jar.Load(path)
 	var fe *FileError
 	switch {
@@ -129,6 +132,21 @@ func Open(path string, opts ...Option) (*Session, error) {
 		s.closeIdle()
 		return nil, err
 	}
+	// Keep the file in the format it has: a cookies.txt that curl also
+	// uses stays a cookies.txt.
+	s.jar.mu.Lock()
+	if st := s.jar.syncs[canonicalPath(path)]; st != nil && st.format != formatNone {
+		s.format = st.format
+	}
+	s.jar.mu.Unlock()
+	// Fail now, not at the first save, if the file's directory is missing
+	// or not writable: creating the lock file beside it tells.
+	lock, err := os.OpenFile(canonicalPath(path)+".lock", os.O_CREATE|os.O_RDWR, filePerm)
+	if err != nil {
+		s.closeIdle()
+		return nil, fmt.Errorf("httpsession: open %s: %w", path, err)
+	}
+	_ = lock.Close()
 	return s, nil
 }
 
@@ -169,7 +187,7 @@ func (s *Session) PostForm(ctx context.Context, url string, data url.Values, opt
 func (s *Session) PostJSON(ctx context.Context, url string, v any, opts ...RequestOption) (*http.Response, error) {
 	body, err := json.Marshal(v)
 	if err != nil {
-		return nil, fmt.Errorf("httpsession: POST %s: encode JSON: %w", url, err)
+		return nil, fmt.Errorf("httpsession: POST %s: encode JSON: %w", redactRawURL(url), err)
 	}
 	return s.send(ctx, http.MethodPost, url, bytes.NewReader(body), "application/json", opts)
 }
@@ -208,7 +226,7 @@ func (s *Session) send(ctx context.Context, method, rawURL string, body io.Reade
 	}
 	u, err := s.resolve(rawURL)
 	if err != nil {
-		return nil, fmt.Errorf("httpsession: %s %s: %w", method, rawURL, err)
+		return nil, fmt.Errorf("httpsession: %s %s: %w", method, redactRawURL(rawURL), redactParseError(err))
 	}
 	s.addQuery(u, rc.query)
 	if len(rc.cookies) > 0 {
@@ -230,6 +248,11 @@ func (s *Session) send(ctx context.Context, method, rawURL string, body io.Reade
 	for _, k := range rc.remove {
 		req.Header.Del(k)
 	}
+	// A removed User-Agent means none at all, not net/http's own: an
+	// empty value tells net/http to send no User-Agent header.
+	if _, ok := req.Header["User-Agent"]; !ok {
+		req.Header["User-Agent"] = []string{""}
+	}
 	switch {
 	case rc.auth != nil:
 		rc.auth(req.Header)
@@ -240,12 +263,7 @@ func (s *Session) send(ctx context.Context, method, rawURL string, body io.Reade
 }
 
 func removes(keys []string, key string) bool {
-	for _, k := range keys {
-		if http.CanonicalHeaderKey(k) == key {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(keys, key)
 }
 
 // resolve makes a request URL absolute against the base URL.
@@ -282,6 +300,40 @@ func (s *Session) addQuery(u *url.URL, extra url.Values) {
 	u.RawQuery += add.Encode()
 }
 
+// redactRawURL hides the password of a URL that may not even parse, the way
+// url.URL.Redacted does for one that does: "http://user:xxxxx@host/".
+func redactRawURL(raw string) string {
+	start := strings.Index(raw, "//")
+	if start < 0 {
+		return raw
+	}
+	start += 2
+	end := len(raw)
+	if i := strings.IndexAny(raw[start:], "/?#"); i >= 0 {
+		end = start + i
+	}
+	at := strings.LastIndexByte(raw[start:end], '@')
+	if at < 0 {
+		return raw
+	}
+	userinfo := raw[start : start+at]
+	user, _, hasPassword := strings.Cut(userinfo, ":")
+	if !hasPassword {
+		return raw
+	}
+	return raw[:start] + user + ":xxxxx" + raw[start+at:]
+}
+
+// redactParseError hides a password inside a *url.Error from url.Parse,
+// which quotes the whole URL.
+func redactParseError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return &url.Error{Op: ue.Op, URL: redactRawURL(ue.URL), Err: ue.Err}
+	}
+	return err
+}
+
 // requestError says which request failed, wrapping the cause. net/http's
 // *url.Error is unwrapped first, so the method and URL are not said twice.
 func requestError(method string, u *url.URL, err error) error {
@@ -312,13 +364,30 @@ func (s *Session) checkRedirect(req *http.Request, via []*http.Request) error {
 	return nil
 }
 
-// sameOrigin reports whether credentials for from may go to to: the same
-// host name, and no step down from https to http.
+// sameOrigin reports whether credentials for from may go to to, as
+// requests decides: the same host name, and the same scheme and port, except
+// that http on port 80 may move up to https on port 443.
 func sameOrigin(from, to *url.URL) bool {
 	if !strings.EqualFold(from.Hostname(), to.Hostname()) {
 		return false
 	}
-	return !(strings.EqualFold(from.Scheme, "https") && strings.EqualFold(to.Scheme, "http"))
+	fs, ts := strings.ToLower(from.Scheme), strings.ToLower(to.Scheme)
+	fp, tp := portOf(from), portOf(to)
+	if fs == "http" && fp == "80" && ts == "https" && tp == "443" {
+		return true
+	}
+	return fs == ts && fp == tp
+}
+
+// portOf returns u's port, or its scheme's default.
+func portOf(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	if strings.EqualFold(u.Scheme, "https") || strings.EqualFold(u.Scheme, "wss") {
+		return "443"
+	}
+	return "80"
 }
 
 // preparedKey marks requests built by the session's own methods, which
@@ -389,7 +458,7 @@ func (s *Session) autosave() {
 // save writes the jar to the session's file, remembering a failure for
 // Close to report.
 func (s *Session) save() error {
-	err := s.jar.SaveContext(context.Background(), s.path, s.cfg.saveOpts...)
+	err := s.jar.saveFile(context.Background(), s.path, s.format, s.cfg.saveOpts)
 	s.mu.Lock()
 	s.saveErr = err
 	s.mu.Unlock()

@@ -2,20 +2,24 @@ package httpsession
 
 import "time"
 
-// cookieID is a cookie's identity in the store: RFC 6265bis §5.7 step 22
+// cookieID is a cookie's identity in the store: RFC 6265bis §5.7 step 23
 // replaces an old cookie by a new one with the same name, domain, host-only
-// flag and path.
+// flag and path. A Partitioned cookie (CHIPS) also has its partition in its
+// identity, as in Chromium: it lives beside an unpartitioned cookie of the
+// same name.
 type cookieID struct {
 	name, domain, path string
 	hostOnly           bool
+	partition          string // partition key of a Partitioned cookie, else ""
 }
 
 // entry is one stored cookie with what the jar keeps about it beyond the
 // public attributes.
 type entry struct {
 	Cookie
-	site string // registrable domain (eTLD+1), the unit of the per-domain limit
-	seq  uint64 // order of insertion: breaks ties between equal creation times
+	site      string // registrable domain (eTLD+1), the unit of the per-domain limit
+	seq       uint64 // order of insertion: breaks ties between equal creation times
+	partition string // for a Partitioned cookie, the partition it is sent in
 
 	// updated is when the cookie was last set, by this jar or by whoever
 	// wrote the file it came from: merges keep the newer change.
@@ -26,7 +30,7 @@ type entry struct {
 }
 
 func (e *entry) id() cookieID {
-	return cookieID{name: e.Name, domain: e.Domain, path: e.Path, hostOnly: e.HostOnly}
+	return cookieID{name: e.Name, domain: e.Domain, path: e.Path, hostOnly: e.HostOnly, partition: e.partition}
 }
 
 // cookieStore is the seam between the jar's rules and where its cookies
@@ -81,7 +85,7 @@ func newMemStore() *memStore {
 
 func (s *memStore) get(id cookieID) *entry {
 	for _, e := range s.domains[id.domain] {
-		if e.Name == id.name && e.Path == id.path && e.HostOnly == id.hostOnly {
+		if e.id() == id {
 			return e
 		}
 	}
@@ -91,7 +95,7 @@ func (s *memStore) get(id cookieID) *entry {
 func (s *memStore) put(e *entry) {
 	list := s.domains[e.Domain]
 	for i, old := range list {
-		if old.Name == e.Name && old.Path == e.Path && old.HostOnly == e.HostOnly {
+		if old.id() == e.id() {
 			list[i] = e
 			return
 		}
@@ -110,7 +114,7 @@ func (s *memStore) put(e *entry) {
 func (s *memStore) remove(id cookieID) {
 	list := s.domains[id.domain]
 	for i, e := range list {
-		if e.Name != id.name || e.Path != id.path || e.HostOnly != id.hostOnly {
+		if e.id() != id {
 			continue
 		}
 		last := len(list) - 1

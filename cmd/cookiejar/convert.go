@@ -112,7 +112,7 @@ func fileExists(path string) (bool, error) {
 // new file.
 func save(jar *httpsession.Jar, path, format string, opts ...httpsession.SaveOption) error {
 	if format == formatNetscape {
-		return jar.SaveNetscape(path)
+		return jar.SaveNetscapeContext(context.Background(), path, opts...)
 	}
 	return jar.SaveContext(context.Background(), path, opts...)
 }

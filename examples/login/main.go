@@ -1,0 +1,160 @@
+// Login shows a Session that logs in to a web site once and stays logged in
+// across runs, as a script using Python's requests.Session with a pickled
+// cookie jar would.
+//
+// The program starts a small site on 127.0.0.1 (see demoserver.LoginSite):
+// GET /login serves a form with a CSRF token, also set as a csrftoken
+// cookie; POST /login checks the user name, the password and the token, sets
+// a signed sessionid cookie and redirects to /account, which needs that
+// cookie. The client opens its session from a file, asks for /account, and
+// logs in only if the site says it must: fetch the form, take the token from
+// it, post the form, follow the redirect. Close saves the cookies, so the
+// next run, against a new server on a new port, is still logged in and
+// never posts the form.
+//
+// Run it twice:
+//
+//	go run ./examples/login          # logged in as alice (1 login)
+//	go run ./examples/login          # still logged in (0 logins)
+//	go run ./examples/login -reset   # log out: delete the cookie file first
+//
+// The cookies live in httpsession-login.json in the temporary directory;
+// -file chooses another file.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/httpsession/httpsession"
+	"github.com/httpsession/httpsession/examples/internal/demoserver"
+)
+
+func main() {
+	file := flag.String("file", filepath.Join(os.TempDir(), "httpsession-login.json"), "the cookie `file`")
+	reset := flag.Bool("reset", false, "delete the cookie file first, which logs out")
+	flag.Parse()
+	log.SetFlags(0)
+	log.SetPrefix("login: ")
+	if err := run(*file, *reset); err != nil {
+		log.Fatal(err)
+	}
+}
+
+func run(file string, reset bool) error {
+	if reset {
+		if err := os.Remove(file); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		fmt.Println("(deleted the cookie file: logged out)")
+	}
+
+	site := demoserver.NewLoginSite()
+	srv, err := demoserver.Start(site)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+
+	sess, err := httpsession.Open(file,
+		httpsession.WithBaseURL(srv.URL),
+		httpsession.WithTimeout(10*time.Second),
+	)
+	if err != nil {
+		return err
+	}
+	defer sess.Close() // on the error paths; Close is safe to call twice
+
+	ctx := context.Background()
+	status, page, err := get(ctx, sess, "/account")
+	if err != nil {
+		return err
+	}
+	switch status {
+	case http.StatusOK:
+		fmt.Printf("still logged in as %s, no login needed\n", user(page))
+	case http.StatusUnauthorized:
+		if page, err = logIn(ctx, sess, demoserver.User, demoserver.Password); err != nil {
+			return err
+		}
+		fmt.Printf("logged in as %s\n", user(page))
+	default:
+		return fmt.Errorf("GET /account: %d %s", status, page)
+	}
+	// Close saves the cookies to the file, for the next run.
+	if err := sess.Close(); err != nil {
+		return err
+	}
+	fmt.Printf("the server saw %d login(s) in this run (cookies kept in %s)\n", site.Logins(), file)
+	return nil
+}
+
+// csrfInput finds the CSRF token in the login form.
+var csrfInput = regexp.MustCompile(`name="csrfmiddlewaretoken" value="([^"]+)"`)
+
+// logIn fills in the login form and returns the page it leads to.
+func logIn(ctx context.Context, sess *httpsession.Session, username, password string) (string, error) {
+	// The form carries the CSRF token; the response also sets it as the
+	// csrftoken cookie, which the session stores and sends with the post.
+	status, form, err := get(ctx, sess, "/login")
+	if err != nil {
+		return "", err
+	}
+	m := csrfInput.FindStringSubmatch(form)
+	if status != http.StatusOK || m == nil {
+		return "", fmt.Errorf("GET /login: %d, no CSRF token in the page", status)
+	}
+
+	// The site answers 303 See Other; the session follows it with a GET
+	// of /account, sending the sessionid cookie it has just received.
+	resp, err := sess.PostForm(ctx, "/login", url.Values{
+		"username":            {username},
+		"password":            {password},
+		"csrfmiddlewaretoken": {m[1]},
+	})
+	if err != nil {
+		return "", err
+	}
+	page, err := readBody(resp)
+	if err != nil {
+		return "", err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("POST /login: %s: %s", resp.Status, page)
+	}
+	return page, nil
+}
+
+// get fetches a page and returns its status and body.
+func get(ctx context.Context, sess *httpsession.Session, path string) (int, string, error) {
+	resp, err := sess.Get(ctx, path)
+	if err != nil {
+		return 0, "", err
+	}
+	body, err := readBody(resp)
+	return resp.StatusCode, body, err
+}
+
+func readBody(resp *http.Response) (string, error) {
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return strings.TrimSpace(string(b)), err
+}
+
+// user returns the user name on the account page, "Signed in as alice".
+func user(page string) string {
+	name, _ := strings.CutPrefix(page, "Signed in as ")
+	return name
+}
