@@ -344,6 +344,9 @@ func handScenarios() []scenario {
 			set(hs, "a=1; Max-Age=600; Expires=Thu, 01 Jan 1970 00:00:00 GMT",
 				"b=1; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=600",
 				"c=1; Max-Age=0; Expires=Fri, 01 Jan 2100 00:00:00 GMT"), check(hs)}},
+		{"ip-domain-attribute", []step{
+			set("http://127.0.0.1/", "a=1; Domain=127.0.0.1", "b=2; Domain=.127.0.0.1", "c=3; Domain=0.0.1"),
+			check("http://127.0.0.1/")}},
 		{"localhost-secure-over-http", []step{
 			set("http://localhost/", "a=1; Secure", "__Secure-b=2; Secure", "__Host-c=3; Secure; Path=/"),
 			check("http://localhost/"), check("https://localhost/")}},
