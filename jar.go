@@ -120,6 +120,11 @@ type Jar struct {
 	tombstones map[cookieID]tombstone // deletions not yet in every file
 	syncs      map[string]*fileSync   // per file: what it held at our last sync
 	saveMu     sync.Mutex             // one save at a time per jar
+
+	// The Replica seam (replica.go).
+	replica  Replica
+	pending  []Change // changes to tell the Replica once j.mu is released
+	applying bool     // Apply is running: its changes are not told back
 }
 
 // tombstone remembers a deletion made in this jar, so that a save removes
@@ -134,6 +139,7 @@ func (j *Jar) changed(e *entry, now time.Time) {
 	j.version++
 	e.version, e.updated = j.version, now
 	delete(j.tombstones, e.id())
+	j.noteChange(Change{Cookie: e.Cookie, Partition: e.partition, Updated: now})
 }
 
 // drop removes a cookie as a change made here: once the jar is tied to a
@@ -141,10 +147,12 @@ func (j *Jar) changed(e *entry, now time.Time) {
 // no such record, since an expired cookie is expired in every copy. The
 // caller holds j.mu.
 func (j *Jar) drop(id cookieID, now time.Time) {
-	if j.store.get(id) == nil {
+	old := j.store.get(id)
+	if old == nil {
 		return
 	}
 	j.store.remove(id)
+	j.noteChange(Change{Cookie: old.Cookie, Partition: id.partition, Deleted: true, Updated: now})
 	if len(j.syncs) > 0 {
 		j.version++
 		if j.tombstones == nil {
@@ -158,6 +166,7 @@ func (j *Jar) drop(id cookieID, now time.Time) {
 type JarOption func(*jarConfig)
 
 type jarConfig struct {
+	replica   Replica
 	psl       cookiejar.PublicSuffixList
 	now       func() time.Time
 	perDomain int
@@ -211,6 +220,7 @@ func NewJar(opts ...JarOption) *Jar {
 		perDomain: cfg.perDomain,
 		total:     cfg.total,
 		store:     newMemStore(),
+		replica:   cfg.replica,
 	}
 }
 
@@ -299,7 +309,7 @@ func (j *Jar) SetCookies(u *url.URL, cookies []*http.Cookie) {
 		return
 	}
 	j.mu.Lock()
-	defer j.mu.Unlock()
+	defer j.unlock()
 	now := j.clock()
 	for _, hc := range cookies {
 		if hc == nil {
@@ -321,7 +331,7 @@ func (j *Jar) SetRawCookies(u *url.URL, setCookie []string) {
 		return
 	}
 	j.mu.Lock()
-	defer j.mu.Unlock()
+	defer j.unlock()
 	now := j.clock()
 	for _, line := range setCookie {
 		if c, ok := parseSetCookie(line); ok {
@@ -343,7 +353,7 @@ func (j *Jar) SetRawCookie(u *url.URL, setCookie string) error {
 		return refusal("Set-Cookie line ignored by the parsing algorithm (§5.6)")
 	}
 	j.mu.Lock()
-	defer j.mu.Unlock()
+	defer j.unlock()
 	return j.store1(o, c, j.clock(), time.Time{})
 }
 
@@ -701,8 +711,9 @@ func (j *Jar) match(u *url.URL, now time.Time, touch bool) []*entry {
 // Quoted are set. net/http drops bytes it does not allow from the values it
 // sends; CookieHeader gives the exact header instead.
 func (j *Jar) Cookies(u *url.URL) []*http.Cookie {
+	j.refresh()
 	j.mu.Lock()
-	defer j.mu.Unlock()
+	defer j.unlock()
 	entries := j.match(u, j.clock(), true)
 	if len(entries) == 0 {
 		return nil
@@ -724,8 +735,9 @@ func (j *Jar) Cookies(u *url.URL) []*http.Cookie {
 // u, exactly as RFC 6265bis §5.8.3 step 4 serialises it, or "" when no cookie
 // applies. Nameless cookies are sent as their value alone.
 func (j *Jar) CookieHeader(u *url.URL) string {
+	j.refresh()
 	j.mu.Lock()
-	defer j.mu.Unlock()
+	defer j.unlock()
 	entries := j.match(u, j.clock(), true)
 	var b strings.Builder
 	for i, e := range entries {
@@ -741,8 +753,9 @@ func (j *Jar) CookieHeader(u *url.URL) string {
 // first in sending order if several have that name. It does not count as an
 // access.
 func (j *Jar) Get(u *url.URL, name string) (Cookie, bool) {
+	j.refresh()
 	j.mu.Lock()
-	defer j.mu.Unlock()
+	defer j.unlock()
 	for _, e := range j.match(u, j.clock(), false) {
 		if e.Name == name {
 			return e.Cookie, true
@@ -778,7 +791,7 @@ func compareBool(a, b bool) int {
 // the jar.
 func (j *Jar) All() []Cookie {
 	j.mu.Lock()
-	defer j.mu.Unlock()
+	defer j.unlock()
 	j.purgeExpired(j.clock())
 	out := make([]Cookie, 0, j.store.len())
 	j.store.each(func(e *entry) bool {
@@ -792,7 +805,7 @@ func (j *Jar) All() []Cookie {
 // Len returns the number of unexpired cookies in the jar.
 func (j *Jar) Len() int {
 	j.mu.Lock()
-	defer j.mu.Unlock()
+	defer j.unlock()
 	j.purgeExpired(j.clock())
 	return j.store.len()
 }
@@ -836,7 +849,7 @@ func (j *Jar) selectIDs(match func(*entry) bool) []cookieID {
 // identity, as from a server. The error wraps ErrInvalidCookie.
 func (j *Jar) Set(c Cookie) error {
 	j.mu.Lock()
-	defer j.mu.Unlock()
+	defer j.unlock()
 	_, err := j.setLocked(c, "", j.clock())
 	return err
 }
@@ -930,7 +943,7 @@ func (j *Jar) Delete(domain, path, name string) bool {
 		return false
 	}
 	j.mu.Lock()
-	defer j.mu.Unlock()
+	defer j.unlock()
 	var ids []cookieID
 	for _, e := range j.store.domain(domain) {
 		if e.Name == name && e.Path == path {
@@ -952,7 +965,7 @@ func (j *Jar) DeleteDomain(domain string) int {
 		return 0
 	}
 	j.mu.Lock()
-	defer j.mu.Unlock()
+	defer j.unlock()
 	return j.removeIf(j.clock(), func(e *entry) bool {
 		return e.Domain == domain || strings.HasSuffix(e.Domain, "."+domain)
 	})
@@ -962,13 +975,13 @@ func (j *Jar) DeleteDomain(domain string) int {
 // browser does when it is closed, and returns how many it removed.
 func (j *Jar) ClearSession() int {
 	j.mu.Lock()
-	defer j.mu.Unlock()
+	defer j.unlock()
 	return j.removeIf(j.clock(), func(e *entry) bool { return e.Expires.IsZero() })
 }
 
 // Clear removes every cookie. A later Save removes them from the file too.
 func (j *Jar) Clear() {
 	j.mu.Lock()
-	defer j.mu.Unlock()
+	defer j.unlock()
 	j.removeIf(j.clock(), func(*entry) bool { return true })
 }

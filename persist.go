@@ -452,7 +452,7 @@ func (j *Jar) Load(path string) error {
 	}
 	sortByCreation(cookies)
 	j.mu.Lock()
-	defer j.mu.Unlock()
+	defer j.unlock()
 	now := j.clock()
 	st := &fileSync{info: info, format: detectFormat(data), known: make(map[cookieID]struct{}, len(cookies))}
 	var lines []int // record lines of a native file, found only if needed
@@ -711,7 +711,7 @@ func (j *Jar) save(ctx context.Context, path string, cfg saveConfig, format file
 		}
 		write = func(w io.Writer) error { return encodeNative(w, records) }
 	}
-	j.mu.Unlock()
+	j.unlock()
 
 	if err := atomicfile.WriteFile(target, filePerm, write); err != nil {
 		return err

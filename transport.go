@@ -101,6 +101,7 @@ func (j *Jar) cookieHeaderWith(u *url.URL, extra []*http.Cookie) string {
 	if len(extra) == 0 {
 		return j.CookieHeader(u)
 	}
+	j.refresh()
 	names := make(map[string]bool, len(extra))
 	for _, c := range extra {
 		names[c.Name] = true
@@ -132,7 +133,7 @@ func (j *Jar) cookieHeaderWith(u *url.URL, extra []*http.Cookie) string {
 // changed anything.
 func (j *Jar) changes() uint64 {
 	j.mu.Lock()
-	defer j.mu.Unlock()
+	defer j.unlock()
 	return j.version
 }
 
