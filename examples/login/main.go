@@ -24,16 +24,11 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"log"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
@@ -43,19 +38,15 @@ import (
 )
 
 func main() {
-	file := flag.String("file", filepath.Join(os.TempDir(), "httpsession-login.json"), "the cookie `file`")
-	reset := flag.Bool("reset", false, "delete the cookie file first, which logs out")
-	flag.Parse()
-	log.SetFlags(0)
-	log.SetPrefix("login: ")
-	if err := run(*file, *reset); err != nil {
+	file, reset := demoserver.Setup("login", "delete the cookie file first, which logs out")
+	if err := run(file, reset); err != nil {
 		log.Fatal(err)
 	}
 }
 
 func run(file string, reset bool) error {
 	if reset {
-		if err := os.Remove(file); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := demoserver.Forget(file); err != nil {
 			return err
 		}
 		fmt.Println("(deleted the cookie file: logged out)")

@@ -20,16 +20,11 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"log"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -38,19 +33,15 @@ import (
 )
 
 func main() {
-	file := flag.String("file", filepath.Join(os.TempDir(), "httpsession-tour.json"), "the cookie `file` of step 6")
-	reset := flag.Bool("reset", false, "delete the cookie file first")
-	flag.Parse()
-	log.SetFlags(0)
-	log.SetPrefix("tour: ")
-	if err := run(*file, *reset); err != nil {
+	file, reset := demoserver.Setup("tour", "delete the cookie file first")
+	if err := run(file, reset); err != nil {
 		log.Fatal(err)
 	}
 }
 
 func run(file string, reset bool) error {
 	if reset {
-		if err := os.Remove(file); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := demoserver.Forget(file); err != nil {
 			return err
 		}
 	}

@@ -20,15 +20,10 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"log"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -37,12 +32,8 @@ import (
 )
 
 func main() {
-	file := flag.String("file", filepath.Join(os.TempDir(), "httpsession-welcome.json"), "the cookie `file`")
-	reset := flag.Bool("reset", false, "delete the cookie file first, to visit as a new visitor")
-	flag.Parse()
-	log.SetFlags(0)
-	log.SetPrefix("welcome: ")
-	if err := run(*file, *reset); err != nil {
+	file, reset := demoserver.Setup("welcome", "delete the cookie file first, to visit as a new visitor")
+	if err := run(file, reset); err != nil {
 		log.Fatal(err)
 	}
 }
@@ -64,7 +55,7 @@ func home(w http.ResponseWriter, r *http.Request) {
 
 func run(file string, reset bool) error {
 	if reset {
-		if err := os.Remove(file); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := demoserver.Forget(file); err != nil {
 			return err
 		}
 		fmt.Println("(deleted the cookie file: a new visitor)")
