@@ -1,0 +1,15 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("private/", views.private, name="private"),
+    path("welcome/", views.welcome, name="welcome"),
+    path("cookies/attributes/", views.attributes, name="attributes"),
+    path("cookies/secure/", views.secure, name="secure"),
+    path("cookies/show/", views.echo, name="cookies-show"),
+    path("echo/", views.echo, name="echo"),
+]

@@ -1,0 +1,83 @@
+"""Views of the e2e test site.
+
+welcome and attributes follow Django's documentation of cookies
+(HttpResponse.set_cookie, delete_cookie, HttpRequest.COOKIES).
+"""
+import time
+from email.utils import formatdate
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+# What /cookies/attributes/ sets, one attribute per cookie. Lifetimes the
+# tests compare with the jar's expiry times.
+MAX_AGE = 3600
+EXPIRES_IN = 2 * 86400
+
+
+def netscape_date(t):
+    """The date format Django's documentation gives for expires:
+    "Wdy, DD-Mon-YYYY HH:MM:SS GMT"."""
+    s = formatdate(t, usegmt=True)  # Wdy, DD Mon YYYY HH:MM:SS GMT
+    wdy, day, mon, year, hms, gmt = s.split()
+    return f"{wdy} {day}-{mon}-{year} {hms} {gmt}"
+
+
+@login_required
+def private(request):
+    return render(request, "private.html")
+
+
+@require_GET
+def welcome(request):
+    """Welcome to my website! the first time, Welcome back! after."""
+    visits = request.COOKIES.get("visits")
+    if visits is None:
+        text, count = "Welcome to my website!", 1
+    else:
+        text, count = "Welcome back!", int(visits) + 1
+    response = HttpResponse(text, content_type="text/plain")
+    response.set_cookie("visits", str(count), max_age=365 * 86400)
+    if "goodbye" in request.GET:
+        response.delete_cookie("visits")
+    return response
+
+
+@require_GET
+def attributes(request):
+    """Sets one cookie for each attribute of set_cookie (attr_NAME).
+    ?domain= sets attr_domain with that domain attribute. ("expires", "path" and the other attribute names
+    cannot be cookie names in Python's http.cookies, hence the prefix.)"""
+    response = JsonResponse({"host": request.get_host()})
+    response.set_cookie("attr_plain", "p1")
+    response.set_cookie("attr_max_age", "m1", max_age=MAX_AGE)
+    response.set_cookie("attr_expires", "e1", expires=netscape_date(time.time() + EXPIRES_IN))
+    response.set_cookie("attr_path", "pa1", path="/cookies/")
+    response.set_cookie("attr_httponly", "h1", httponly=True)
+    response.set_cookie("attr_strict", "ss1", samesite="Strict")
+    response.set_cookie("attr_lax", "sl1", samesite="Lax")
+    response.set_cookie("attr_secure", "s1", secure=True)
+    response.set_cookie("attr_none", "sn1", secure=True, samesite="None")
+    domain = request.GET.get("domain")
+    if domain:
+        response.set_cookie("attr_domain", "d1", domain=domain)
+    return response
+
+
+@require_GET
+def secure(request):
+    """A Secure cookie, whatever the scheme: the client decides."""
+    response = HttpResponse("secure set", content_type="text/plain")
+    response.set_cookie("secure_only", "so1", secure=True, httponly=True)
+    return response
+
+
+def echo(request):
+    """What the server received: the Cookie header and request.COOKIES."""
+    return JsonResponse({
+        "cookie_header": request.META.get("HTTP_COOKIE"),
+        "cookies": request.COOKIES,
+        "path": request.path,
+    })
