@@ -1,0 +1,198 @@
+package redisjar_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/httpsession/httpsession/redisjar"
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/require"
+)
+
+func TestMain(m *testing.M) {
+	// The outage tests make go-redis log every failed dial; what matters
+	// reaches the tests through the stores' error handlers.
+	redis.SetLogger(quietLogger{})
+	os.Exit(m.Run())
+}
+
+type quietLogger struct{}
+
+func (quietLogger) Printf(context.Context, string, ...any) {}
+
+// redisServer is a redis-server of the test's own, on a free loopback port,
+// with the append-only file fsynced on every write, killed at the end.
+type redisServer struct {
+	t    *testing.T
+	bin  string
+	dir  string
+	port int
+
+	mu  sync.Mutex
+	cmd *exec.Cmd
+	out *lockedBuffer
+}
+
+// lockedBuffer collects the server's output for failure messages.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// startRedis starts a redis-server, or skips the test when there is none
+// (fails it under CI=true).
+func startRedis(t *testing.T) *redisServer {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("redis-server is required under CI=true: %v", err)
+		}
+		t.Skipf("redis-server not installed (apt-get install redis-server): %v", err)
+	}
+	r := &redisServer{t: t, bin: bin, dir: t.TempDir(), port: freePort(t), out: &lockedBuffer{}}
+	t.Cleanup(r.kill)
+	r.start()
+	return r
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func (r *redisServer) addr() string { return "127.0.0.1:" + strconv.Itoa(r.port) }
+
+// start runs the server (again, on the same port and directory) and waits
+// until it answers PING.
+func (r *redisServer) start() {
+	r.t.Helper()
+	cmd := exec.Command(r.bin,
+		"--port", strconv.Itoa(r.port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "yes", "--appendfsync", "always",
+		"--dir", r.dir, "--daemonize", "no")
+	cmd.Stdout, cmd.Stderr = r.out, r.out
+	require.NoError(r.t, cmd.Start())
+	r.mu.Lock()
+	r.cmd = cmd
+	r.mu.Unlock()
+	c := redis.NewClient(&redis.Options{Addr: r.addr(), MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
+	defer c.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		err := c.Ping(ctx).Err()
+		cancel()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			r.kill()
+			r.t.Fatalf("redis-server did not answer PING: %v\n%s", err, r.out.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// kill stops the server with SIGKILL and reaps it.
+func (r *redisServer) kill() {
+	r.mu.Lock()
+	cmd := r.cmd
+	r.cmd = nil
+	r.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
+}
+
+// client returns a client of the server, closed at the end of the test.
+func (r *redisServer) client() *redis.Client {
+	c := redis.NewClient(&redis.Options{
+		Addr:        r.addr(),
+		DialTimeout: 500 * time.Millisecond,
+		ReadTimeout: 2 * time.Second,
+	})
+	r.t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// errorLog collects what a store reports.
+type errorLog struct {
+	mu   sync.Mutex
+	errs []error
+}
+
+func (e *errorLog) add(err error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.errs = append(e.errs, err)
+}
+
+func (e *errorLog) has(target error) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, err := range e.errs {
+		if errors.Is(err, target) {
+			return true
+		}
+	}
+	return false
+}
+
+// openStore opens a store with quick timings for tests, closed at the end of
+// the test; what it reports goes to the returned log.
+func openStore(t *testing.T, client redis.UniversalClient, prefix string, opts ...redisjar.Option) (*redisjar.Store, *errorLog) {
+	t.Helper()
+	log := &errorLog{}
+	all := append([]redisjar.Option{
+		redisjar.WithBlockTime(100 * time.Millisecond),
+		redisjar.WithBackoff(20*time.Millisecond, 200*time.Millisecond),
+		redisjar.WithErrorHandler(log.add),
+	}, opts...)
+	s, err := redisjar.OpenStore(context.Background(), client, prefix, all...)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Close() })
+	return s, log
+}
+
+// buildWorker builds the child program of the fleet test.
+func buildWorker(t *testing.T) string {
+	t.Helper()
+	gobin, err := exec.LookPath("go")
+	require.NoError(t, err, "the go command builds the worker")
+	out := filepath.Join(t.TempDir(), "worker")
+	args := []string{"build", "-o", out}
+	if raceEnabled {
+		args = append(args, "-race")
+	}
+	cmd := exec.Command(gobin, append(args, "./testdata/worker")...)
+	msg, err := cmd.CombinedOutput()
+	require.NoError(t, err, "go build: %s", msg)
+	return out
+}
