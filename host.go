@@ -43,7 +43,7 @@ func toASCII(s string) (string, error) {
 // dot, so that "Example.COM." and "example.com" are one host.
 func canonicalHost(u *url.URL) (string, error) {
 	host := u.Hostname()
-	if a, err := netip.ParseAddr(host); err == nil {
+	if a, ok := parseIP(host); ok {
 		// Write IP literals one way: "::FFFF:1.2.3.4" and "::ffff:1.2.3.4"
 		// are the same host.
 		return a.WithZone("").String(), nil
@@ -55,10 +55,24 @@ func canonicalHost(u *url.URL) (string, error) {
 	return strings.TrimSuffix(host, "."), nil
 }
 
+// parseIP parses an IPv4 or IPv6 literal. Host names are looked at on every
+// request, so it first rules out, without parsing, what cannot be an IP
+// address: an IPv4 literal ends with a digit and an IPv6 literal holds a
+// colon. (netip.ParseAddr would allocate an error for every host name.)
+func parseIP(host string) (netip.Addr, bool) {
+	if host == "" || !isDigit(host[len(host)-1]) && strings.IndexByte(host, ':') < 0 {
+		return netip.Addr{}, false
+	}
+	a, err := netip.ParseAddr(host)
+	return a, err == nil
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
 // isIP reports whether a canonical host is an IPv4 or IPv6 literal.
 func isIP(host string) bool {
-	_, err := netip.ParseAddr(host)
-	return err == nil
+	_, ok := parseIP(host)
+	return ok
 }
 
 // isSecureOrigin reports whether a request to u counts as "secure" in the
@@ -73,8 +87,8 @@ func isSecureOrigin(u *url.URL, host string) bool {
 	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
 		return true
 	}
-	a, err := netip.ParseAddr(host)
-	return err == nil && a.IsLoopback()
+	a, ok := parseIP(host)
+	return ok && a.IsLoopback()
 }
 
 // isCookieScheme reports whether cookies apply to URLs of this scheme at all.

@@ -367,7 +367,7 @@ func (j *Jar) store1(o origin, c setCookie, now, created time.Time) error {
 	if len(c.name)+len(c.value) > maxNameValueBytes {
 		return errTooLarge
 	}
-	e := &entry{Cookie: Cookie{
+	e := entry{Cookie: Cookie{
 		Name:        c.name,
 		Value:       c.value,
 		Quoted:      c.quoted,
@@ -399,12 +399,11 @@ func (j *Jar) store1(o origin, c setCookie, now, created time.Time) error {
 		expired = !e.Expires.After(now)
 	}
 	// §5.7 steps 7 to 10: Domain, public suffixes, host-only.
-	domain, hostOnly, err := j.cookieDomain(o.host, c)
+	domain, hostOnly, site, err := j.cookieDomain(o.host, c)
 	if err != nil {
 		return err
 	}
-	e.Domain, e.HostOnly = domain, hostOnly
-	e.site = j.siteOf(domain)
+	e.Domain, e.HostOnly, e.site = domain, hostOnly, site
 	if c.partitioned {
 		e.partition = c.partition
 		if e.partition == "" {
@@ -422,7 +421,7 @@ func (j *Jar) store1(o origin, c setCookie, now, created time.Time) error {
 	}
 	// §5.7 step 16: an insecure origin may not set a cookie that would
 	// overwrite or shadow a Secure one ("Leave Secure Cookies Alone").
-	if !c.secure && !o.secure && j.shadowsSecure(e) {
+	if !c.secure && !o.secure && j.shadowsSecure(&e) {
 		return errShadowsSecure
 	}
 	// §5.7 step 19: SameSite=None requires Secure.
@@ -455,12 +454,17 @@ func (j *Jar) store1(o origin, c setCookie, now, created time.Time) error {
 		}
 		return nil
 	}
-	if old == nil {
+	// A replacement is written over the entry it replaces, which saves an
+	// allocation: only the store keeps pointers to entries.
+	stored := old
+	if stored == nil {
+		stored = new(entry)
 		j.seq++
 		e.seq = j.seq
 	}
-	j.changed(e, now)
-	j.store.put(e)
+	*stored = e
+	j.changed(stored, now)
+	j.store.put(stored)
 	if old == nil {
 		j.enforceLimits(e.site, now)
 	}
@@ -488,61 +492,57 @@ func hasPrefixFold(s, prefix string) bool {
 }
 
 // cookieDomain decides a cookie's domain and whether it is host-only
-// (§5.7 steps 7 to 10).
-func (j *Jar) cookieDomain(host string, c setCookie) (string, bool, error) {
+// (§5.7 steps 7 to 10), and returns the domain's site (see siteOf).
+func (j *Jar) cookieDomain(host string, c setCookie) (domain string, hostOnly bool, site string, err error) {
 	// §5.7 step 10: without a (non-empty) Domain attribute the cookie is
 	// host-only. An empty last Domain attribute counts as none.
 	if !c.hasDomain || c.domain == "" {
-		return host, true, nil
+		return host, true, j.siteOf(host), nil
 	}
 	if len(c.domain) > maxAttributeValueBytes {
-		return "", false, errTooLargeAttribute
+		return "", false, "", errTooLargeAttribute
 	}
 	// §5.7 step 8: a Domain attribute must be ASCII; servers send the
 	// punycode (A-label) form of an internationalised domain.
 	for i := 0; i < len(c.domain); i++ {
 		if c.domain[i] >= 0x80 {
-			return "", false, errNonASCIIDomain
+			return "", false, "", errNonASCIIDomain
 		}
 	}
-	domain := c.domain
+	domain = c.domain
 	if domain[0] == '.' || domain[len(domain)-1] == '.' {
 		// A trailing dot is refused as Chromium and net/http/cookiejar do:
 		// "example.com." would otherwise match hosts it should not.
-		return "", false, errBadDomain
+		return "", false, "", errBadDomain
 	}
 	if isIP(host) {
 		// An IP address has no parent domains (§5.1.3): the only Domain it
 		// can take is itself, and that means host-only.
 		if domain == host {
-			return host, true, nil
+			return host, true, j.siteOf(host), nil
 		}
-		return "", false, errDomainMismatch
+		return "", false, "", errDomainMismatch
 	}
 	// §5.7 step 9: no domain cookie on a public suffix; a host that is
 	// itself a public suffix may still set a host-only cookie.
-	if j.isPublicSuffix(domain) {
+	site, publicSuffix := j.classify(domain)
+	if publicSuffix {
 		if domain == host {
-			return host, true, nil
+			return host, true, site, nil
 		}
-		return "", false, errPublicSuffix
+		return "", false, "", errPublicSuffix
 	}
 	// §5.7 step 10: the request host must domain-match the Domain.
 	if !domainMatch(host, domain) {
-		return "", false, errDomainMismatch
+		return "", false, "", errDomainMismatch
 	}
-	return domain, false, nil
+	return domain, false, site, nil
 }
 
-// isPublicSuffix reports whether domain is a public suffix. A list that
-// returns something that is not a proper suffix of domain is taken to mean
-// that domain itself is a suffix, the safe reading.
+// isPublicSuffix reports whether domain is a public suffix (see classify).
 func (j *Jar) isPublicSuffix(domain string) bool {
-	if j.psl == nil {
-		return false
-	}
-	ps := j.psl.PublicSuffix(domain)
-	return ps != "" && !hasDotSuffix(domain, ps)
+	_, publicSuffix := j.classify(domain)
+	return publicSuffix
 }
 
 // hasDotSuffix reports whether s ends with "." + suffix.
@@ -552,22 +552,41 @@ func hasDotSuffix(s, suffix string) bool {
 
 // siteOf returns the registrable domain (eTLD+1) of a cookie domain: the unit
 // of the per-domain limit. An IP address, or a domain that is itself a
-// public suffix, is its own site.
+// public suffix, is its own site. A domain the jar holds cookies of has its
+// site recorded in the store.
 func (j *Jar) siteOf(domain string) string {
-	if isIP(domain) {
-		return domain
+	if site, _, ok := j.store.known(domain); ok {
+		return site
+	}
+	site, _ := j.classify(domain)
+	return site
+}
+
+// classify returns the site of a canonical domain (see siteOf) and whether
+// the domain is a public suffix. A list that returns something that is not
+// a proper suffix of domain is taken to mean that domain itself is a
+// suffix, the safe reading.
+//
+// The public suffix list is asked once per call, and not at all for most
+// domains the jar holds cookies of: a domain whose site is shorter than
+// itself, or that holds a domain cookie (which §5.7 step 9 let in), is no
+// public suffix, and the store knows its site.
+func (j *Jar) classify(domain string) (site string, publicSuffix bool) {
+	if site, shared, ok := j.store.known(domain); ok && (shared || site != domain) {
+		return site, false
 	}
 	var ps string
 	if j.psl != nil {
 		ps = j.psl.PublicSuffix(domain)
+		publicSuffix = ps != "" && !hasDotSuffix(domain, ps)
 	} else {
 		ps = domain[strings.LastIndexByte(domain, '.')+1:]
 	}
-	if !hasDotSuffix(domain, ps) {
-		return domain
+	if isIP(domain) || !hasDotSuffix(domain, ps) {
+		return domain, publicSuffix
 	}
 	rest := domain[:len(domain)-len(ps)-1]
-	return domain[strings.LastIndexByte(rest, '.')+1:]
+	return domain[strings.LastIndexByte(rest, '.')+1:], publicSuffix
 }
 
 // shadowsSecure reports whether the store holds a Secure cookie with the same
@@ -587,6 +606,9 @@ func (j *Jar) shadowsSecure(e *entry) bool {
 		}
 	}
 	// Its subdomains, which share its registrable domain.
+	if !j.store.hasSubdomains(e.Domain) {
+		return false
+	}
 	for _, d := range j.store.site(e.site) {
 		if d != e.Domain && domainMatch(d, e.Domain) && slices.ContainsFunc(j.store.domain(d), blocks) {
 			return true
@@ -642,16 +664,18 @@ func (j *Jar) evict(cands []*entry, excess int, now time.Time) {
 	}
 }
 
-// match returns the cookies to send to u, in the order of §5.8.3 step 2:
-// longest path first, then earliest creation. With touch it updates their
-// last-access time (§5.8.3 step 3). The caller holds j.mu.
-func (j *Jar) match(u *url.URL, now time.Time, touch bool) []*entry {
+// match appends to dst the cookies to send to u, in the order of §5.8.3
+// step 2: longest path first, then earliest creation. With touch it updates
+// their last-access time (§5.8.3 step 3). Callers pass a small array of
+// their own as dst, so that a lookup need not allocate for its results.
+// The caller holds j.mu.
+func (j *Jar) match(dst []*entry, u *url.URL, now time.Time, touch bool) []*entry {
 	if u == nil || !isCookieScheme(u.Scheme) {
-		return nil
+		return dst
 	}
 	host, err := canonicalHost(u)
 	if err != nil {
-		return nil
+		return dst
 	}
 	secure := isSecureOrigin(u, host)
 	path := requestPath(u)
@@ -666,7 +690,7 @@ func (j *Jar) match(u *url.URL, now time.Time, touch bool) []*entry {
 		}
 		return e.partition == partition
 	}
-	var out []*entry
+	out, start := dst, len(dst)
 	var expired []cookieID
 	// §5.8.3 step 1: the cookies whose domain the host domain-matches sit
 	// under the host itself and under its parent domains; nothing else needs
@@ -691,20 +715,26 @@ func (j *Jar) match(u *url.URL, now time.Time, touch bool) []*entry {
 	for _, id := range expired {
 		j.store.remove(id)
 	}
-	slices.SortFunc(out, func(a, b *entry) int {
-		return cmp.Or(
-			cmp.Compare(len(b.Path), len(a.Path)),
-			a.Created.Compare(b.Created),
-			cmp.Compare(a.seq, b.seq),
-		)
+	slices.SortFunc(out[start:], func(a, b *entry) int {
+		if c := cmp.Compare(len(b.Path), len(a.Path)); c != 0 {
+			return c
+		}
+		if c := a.Created.Compare(b.Created); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.seq, b.seq)
 	})
 	if touch {
-		for _, e := range out {
+		for _, e := range out[start:] {
 			e.LastAccess = now
 		}
 	}
 	return out
 }
+
+// matchBuf is the size of the array a lookup collects its cookies in before
+// it needs the heap: more cookies than this rarely go to one URL.
+const matchBuf = 32
 
 // Cookies returns the cookies to send in a request to u, in the order of
 // RFC 6265bis §5.8.3. It implements http.CookieJar. Only Name, Value and
@@ -712,15 +742,20 @@ func (j *Jar) match(u *url.URL, now time.Time, touch bool) []*entry {
 // sends; CookieHeader gives the exact header instead.
 func (j *Jar) Cookies(u *url.URL) []*http.Cookie {
 	j.refresh()
+	var buf [matchBuf]*entry
 	j.mu.Lock()
 	defer j.unlock()
-	entries := j.match(u, j.clock(), true)
+	entries := j.match(buf[:0], u, j.clock(), true)
 	if len(entries) == 0 {
 		return nil
 	}
+	// One allocation for the cookies and one for the pointers to them, not
+	// one per cookie.
+	cookies := make([]http.Cookie, len(entries))
 	out := make([]*http.Cookie, len(entries))
 	for i, e := range entries {
-		hc := &http.Cookie{Name: e.Name, Value: e.Value, Quoted: e.Quoted}
+		hc := &cookies[i]
+		hc.Name, hc.Value, hc.Quoted = e.Name, e.Value, e.Quoted
 		// A value received with its quotes is handed to net/http the way
 		// net/http's own parser would have: quotes off, Quoted set.
 		if v := e.Value; !e.Quoted && len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
@@ -736,10 +771,12 @@ func (j *Jar) Cookies(u *url.URL) []*http.Cookie {
 // applies. Nameless cookies are sent as their value alone.
 func (j *Jar) CookieHeader(u *url.URL) string {
 	j.refresh()
+	var buf [matchBuf]*entry
 	j.mu.Lock()
 	defer j.unlock()
-	entries := j.match(u, j.clock(), true)
+	entries := j.match(buf[:0], u, j.clock(), true)
 	var b strings.Builder
+	b.Grow(headerLen(entries))
 	for i, e := range entries {
 		if i > 0 {
 			b.WriteString("; ")
@@ -749,6 +786,16 @@ func (j *Jar) CookieHeader(u *url.URL) string {
 	return b.String()
 }
 
+// headerLen returns at least the length of the Cookie header that holds
+// entries, for the builder to allocate once.
+func headerLen(entries []*entry) int {
+	n := 2 * max(len(entries)-1, 0) // the "; " between cookies
+	for _, e := range entries {
+		n += len(e.Name) + 1 + len(e.Value) + 2 // '=' and quotes, at most
+	}
+	return n
+}
+
 // Get returns the cookie named name that a request to u would carry, the
 // first in sending order if several have that name. It does not count as an
 // access.
@@ -756,7 +803,8 @@ func (j *Jar) Get(u *url.URL, name string) (Cookie, bool) {
 	j.refresh()
 	j.mu.Lock()
 	defer j.unlock()
-	for _, e := range j.match(u, j.clock(), false) {
+	var buf [matchBuf]*entry
+	for _, e := range j.match(buf[:0], u, j.clock(), false) {
 		if e.Name == name {
 			return e.Cookie, true
 		}
@@ -790,20 +838,42 @@ func compareBool(a, b bool) int {
 // domain, path and name. The result is a copy: changing it does not change
 // the jar.
 func (j *Jar) All() []Cookie {
+	j.refresh()
 	j.mu.Lock()
 	defer j.unlock()
 	j.purgeExpired(j.clock())
-	out := make([]Cookie, 0, j.store.len())
-	j.store.each(func(e *entry) bool {
-		out = append(out, e.Cookie)
-		return true
-	})
-	slices.SortFunc(out, func(a, b Cookie) int { return compareCookies(&a, &b) })
+	entries := j.sortedEntries(nil)
+	out := make([]Cookie, len(entries))
+	for i, e := range entries {
+		out[i] = e.Cookie
+	}
+	return out
+}
+
+// sortedEntries returns the cookies for which keep is true (all of them if
+// keep is nil) in the order of compareCookies. The store keeps cookies by
+// domain, so it sorts the domains, then each domain's few cookies: far
+// fewer comparisons than sorting every cookie against every other. The
+// caller holds j.mu.
+func (j *Jar) sortedEntries(keep func(*entry) bool) []*entry {
+	domains := j.store.domainNames()
+	slices.Sort(domains)
+	out := make([]*entry, 0, j.store.len())
+	for _, d := range domains {
+		start := len(out)
+		for _, e := range j.store.domain(d) {
+			if keep == nil || keep(e) {
+				out = append(out, e)
+			}
+		}
+		slices.SortFunc(out[start:], func(a, b *entry) int { return compareCookies(&a.Cookie, &b.Cookie) })
+	}
 	return out
 }
 
 // Len returns the number of unexpired cookies in the jar.
 func (j *Jar) Len() int {
+	j.refresh()
 	j.mu.Lock()
 	defer j.unlock()
 	j.purgeExpired(j.clock())
@@ -858,7 +928,7 @@ func (j *Jar) Set(c Cookie) error {
 // Partitioned cookie read from a file ("" to derive it). It returns the
 // stored entry, or nil when c deleted a cookie.
 func (j *Jar) setLocked(c Cookie, partition string, now time.Time) (*entry, error) {
-	if hasCTL(c.Name) || strings.ContainsAny(c.Name, ";=") {
+	if hasCTL(c.Name) || containsEither(c.Name, ';', '=') {
 		return nil, errBadName
 	}
 	if hasCTL(c.Value) || strings.Contains(c.Value, ";") {

@@ -41,7 +41,8 @@ type Session struct {
 	own     *http.Transport // the transport New made, closed by Close
 
 	mu      sync.Mutex
-	timer   *time.Timer // a pending autosave
+	timer   *time.Timer    // a pending autosave
+	saving  sync.WaitGroup // autosaves under way, which Close waits for
 	closed  bool
 	saveErr error // the last autosave's failure, reported by Close
 }
@@ -451,7 +452,14 @@ func (s *Session) changed() {
 func (s *Session) autosave() {
 	s.mu.Lock()
 	s.timer = nil
+	if s.closed {
+		// Close stopped the timer too late; it saves by itself.
+		s.mu.Unlock()
+		return
+	}
+	s.saving.Add(1)
 	s.mu.Unlock()
+	defer s.saving.Done()
 	_ = s.save()
 }
 
@@ -492,6 +500,9 @@ func (s *Session) Close() error {
 		s.timer = nil
 	}
 	s.mu.Unlock()
+	// An autosave that had already begun finishes first, so that nothing
+	// writes the file after Close returns.
+	s.saving.Wait()
 	var err error
 	if s.path != "" {
 		err = s.save()

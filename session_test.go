@@ -1396,3 +1396,29 @@ func TestSessionRemovedUserAgentIsNotSent(t *testing.T) {
 	resp.Body.Close()
 	assert.False(t, had, "a session without a User-Agent sends none: %v", got)
 }
+
+func TestSessionNothingWritesAfterClose(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.SetCookie(w, &http.Cookie{Name: "n", Value: r.URL.Query().Get("i")})
+	}))
+	defer srv.Close()
+	for round := range 20 {
+		path := filepath.Join(t.TempDir(), "cookies.json")
+		s, err := Open(path, WithSaveInterval(time.Millisecond))
+		require.NoError(t, err)
+		for i := range 5 {
+			resp, err := s.Get(context.Background(), fmt.Sprintf("%s/?i=%d", srv.URL, i))
+			require.NoError(t, err)
+			resp.Body.Close()
+		}
+		time.Sleep(time.Duration(round%3) * time.Millisecond) // let a timer fire, sometimes
+		require.NoError(t, s.Close())
+		before, err := os.Stat(path)
+		require.NoError(t, err)
+		time.Sleep(5 * time.Millisecond)
+		after, err := os.Stat(path)
+		require.NoError(t, err)
+		assert.Equal(t, before.ModTime(), after.ModTime(), "round %d: the file changed after Close returned", round)
+		assert.True(t, os.SameFile(before, after))
+	}
+}

@@ -33,6 +33,13 @@ func (e *entry) id() cookieID {
 	return cookieID{name: e.Name, domain: e.Domain, path: e.Path, hostOnly: e.HostOnly, partition: e.partition}
 }
 
+// is reports whether e has the identity id. It compares the cheapest and
+// most distinctive fields first and allocates nothing.
+func (e *entry) is(id cookieID) bool {
+	return e.Name == id.name && e.Path == id.path && e.HostOnly == id.hostOnly &&
+		e.Domain == id.domain && e.partition == id.partition
+}
+
 // cookieStore is the seam between the jar's rules and where its cookies
 // live. The jar calls it with its lock held, so implementations need no
 // locking of their own. The in-memory store below is the default; a shared
@@ -47,8 +54,18 @@ type cookieStore interface {
 	// domain returns the cookies whose Domain is exactly d. The slice
 	// belongs to the store: callers read it and do not keep it.
 	domain(d string) []*entry
+	// known returns what the store knows of the cookie domain d while it
+	// holds cookies of d: its registrable domain (the site of its
+	// cookies), and whether any of its cookies is a domain cookie (not
+	// host-only). ok is false when the store holds no cookie of d.
+	known(d string) (site string, shared, ok bool)
+	// domainNames returns the distinct cookie domains, in no particular order.
+	domainNames() []string
 	// site returns the distinct cookie domains under one registrable domain.
 	site(s string) []string
+	// hasSubdomains reports whether the store holds cookies of a domain
+	// strictly under d within d's registrable domain.
+	hasSubdomains(d string) bool
 	// each calls fn for every cookie until fn returns false.
 	each(fn func(*entry) bool)
 	// len returns the number of cookies, expired ones included.
@@ -64,80 +81,133 @@ type cookieStore interface {
 // subdomains of the same site: a platform with thousands of user
 // subdomains costs a lookup nothing more than a site with one.
 type memStore struct {
-	domains map[string][]*entry // cookie Domain → its cookies
+	domains map[string]*domainCookies // cookie Domain → its cookies
 	sites   map[string]*siteIndex
-	n       int
+	// below counts, for a domain, the cookie domains strictly under it
+	// within its site, so that the checks that look at subdomains skip
+	// the usual domain that has none.
+	below map[string]int
+	n     int
+}
+
+// domainCookies holds the cookies of one cookie domain, with what the jar
+// worked out about the domain when it stored the first of them, so that
+// cookies set again for the domain need no new look-up in the public suffix
+// list.
+type domainCookies struct {
+	entries []*entry
+	site    *siteIndex // the domain's registrable domain (eTLD+1)
+	shared  int        // how many of entries are domain cookies (not host-only)
 }
 
 // siteIndex records the cookie domains under one registrable domain, for the
 // per-domain limit and for checks that look at sibling domains.
 type siteIndex struct {
+	name    string
 	domains map[string]struct{}
 	n       int
 }
 
 func newMemStore() *memStore {
 	return &memStore{
-		domains: make(map[string][]*entry),
+		domains: make(map[string]*domainCookies),
 		sites:   make(map[string]*siteIndex),
+		below:   make(map[string]int),
 	}
 }
 
 func (s *memStore) get(id cookieID) *entry {
-	for _, e := range s.domains[id.domain] {
-		if e.id() == id {
-			return e
+	if dc := s.domains[id.domain]; dc != nil {
+		for _, e := range dc.entries {
+			if e.is(id) {
+				return e
+			}
 		}
 	}
 	return nil
 }
 
 func (s *memStore) put(e *entry) {
-	list := s.domains[e.Domain]
-	for i, old := range list {
-		if old.id() == e.id() {
-			list[i] = e
+	id := e.id()
+	dc := s.domains[e.Domain]
+	if dc == nil {
+		si := s.sites[e.site]
+		if si == nil {
+			si = &siteIndex{name: e.site, domains: make(map[string]struct{})}
+			s.sites[e.site] = si
+		}
+		si.domains[e.Domain] = struct{}{}
+		dc = &domainCookies{site: si}
+		s.domains[e.Domain] = dc
+		s.countBelow(e.Domain, e.site, 1)
+	}
+	for i, old := range dc.entries {
+		if old.is(id) {
+			dc.entries[i] = e
 			return
 		}
 	}
-	s.domains[e.Domain] = append(list, e)
-	s.n++
-	si := s.sites[e.site]
-	if si == nil {
-		si = &siteIndex{domains: make(map[string]struct{})}
-		s.sites[e.site] = si
+	dc.entries = append(dc.entries, e)
+	if !e.HostOnly {
+		dc.shared++
 	}
-	si.domains[e.Domain] = struct{}{}
-	si.n++
+	s.n++
+	dc.site.n++
 }
 
 func (s *memStore) remove(id cookieID) {
-	list := s.domains[id.domain]
+	dc := s.domains[id.domain]
+	if dc == nil {
+		return
+	}
+	list := dc.entries
 	for i, e := range list {
-		if e.id() != id {
+		if !e.is(id) {
 			continue
 		}
 		last := len(list) - 1
 		copy(list[i:], list[i+1:])
 		list[last] = nil
-		list = list[:last]
+		dc.entries = list[:last]
+		if !e.HostOnly {
+			dc.shared--
+		}
 		s.n--
-		si := s.sites[e.site]
+		si := dc.site
 		si.n--
-		if len(list) == 0 {
+		if last == 0 {
 			delete(s.domains, id.domain)
 			delete(si.domains, id.domain)
-		} else {
-			s.domains[id.domain] = list
+			s.countBelow(id.domain, si.name, -1)
 		}
 		if si.n == 0 {
-			delete(s.sites, e.site)
+			delete(s.sites, si.name)
 		}
 		return
 	}
 }
 
-func (s *memStore) domain(d string) []*entry { return s.domains[d] }
+func (s *memStore) domain(d string) []*entry {
+	if dc := s.domains[d]; dc != nil {
+		return dc.entries
+	}
+	return nil
+}
+
+func (s *memStore) known(d string) (site string, shared, ok bool) {
+	if dc := s.domains[d]; dc != nil {
+		return dc.site.name, dc.shared > 0, true
+	}
+	return "", false, false
+}
+
+func (s *memStore) domainNames() []string {
+	out := make([]string, 0, len(s.domains))
+	for d := range s.domains {
+		out = append(out, d)
+	}
+	return out
+}
 
 func (s *memStore) site(name string) []string {
 	si := s.sites[name]
@@ -151,9 +221,24 @@ func (s *memStore) site(name string) []string {
 	return out
 }
 
+// countBelow adds n to the count of cookie domains below each parent of d
+// up to its site.
+func (s *memStore) countBelow(d, site string, n int) {
+	for d != site {
+		if d = parentDomain(d); d == "" {
+			return
+		}
+		if s.below[d] += n; s.below[d] == 0 {
+			delete(s.below, d)
+		}
+	}
+}
+
+func (s *memStore) hasSubdomains(d string) bool { return s.below[d] > 0 }
+
 func (s *memStore) each(fn func(*entry) bool) {
-	for _, list := range s.domains {
-		for _, e := range list {
+	for _, dc := range s.domains {
+		for _, e := range dc.entries {
 			if !fn(e) {
 				return
 			}

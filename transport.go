@@ -106,9 +106,11 @@ func (j *Jar) cookieHeaderWith(u *url.URL, extra []*http.Cookie) string {
 	for _, c := range extra {
 		names[c.Name] = true
 	}
+	var buf [matchBuf]*entry
 	j.mu.Lock()
-	entries := j.match(u, j.clock(), true)
+	entries := j.match(buf[:0], u, j.clock(), true)
 	var b strings.Builder
+	b.Grow(headerLen(entries))
 	for _, e := range entries {
 		if names[e.Name] {
 			continue

@@ -1,0 +1,182 @@
+package httpsession
+
+// Benchmarks of Save and Load against what any program that keeps records
+// in a file pays at least: encoding/json marshalling and unmarshalling of
+// the same records, and for a save the same write, fsync and rename
+// (internal/atomicfile). See scripts/bench.sh and BENCHMARKS.md.
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/httpsession/httpsession/internal/atomicfile"
+)
+
+// persistSizes are the jar sizes of the Save and Load benchmarks, with the
+// workload that has that many cookies.
+var persistSizes = []struct{ n, work string }{{"10000", "sites"}, {"100000", "100k"}}
+
+// fileRecords returns the records a save of j writes, in file order.
+func fileRecords(j *Jar) []fileRecord {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	var entries []*entry
+	j.store.each(func(e *entry) bool { entries = append(entries, e); return true })
+	slices.SortFunc(entries, func(a, b *entry) int { return compareCookies(&a.Cookie, &b.Cookie) })
+	records := make([]fileRecord, len(entries))
+	for i, e := range entries {
+		records[i] = toRecord(e)
+	}
+	return records
+}
+
+// persistJar returns our jar holding the cookies of a workload.
+func persistJar(work string) *Jar {
+	return filled(func() benchJar { return newOurJar() }, workload(work)).(ourJar).Jar
+}
+
+func BenchmarkSave(b *testing.B) {
+	for _, size := range persistSizes {
+		j := persistJar(size.work)
+		records := fileRecords(j)
+		b.Run("cookies="+size.n+"/impl=json", func(b *testing.B) {
+			b.ReportAllocs()
+			path := filepath.Join(b.TempDir(), "cookies.json")
+			var n int
+			for i := 0; i < b.N; i++ {
+				data, err := json.Marshal(nativeFile{Version: fileVersion, Cookies: records})
+				if err != nil {
+					b.Fatal(err)
+				}
+				n = len(data)
+				err = atomicfile.WriteFile(path, filePerm, func(w io.Writer) error {
+					_, err := w.Write(data)
+					return err
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.SetBytes(int64(n))
+		})
+		b.Run("cookies="+size.n+"/impl=ours", func(b *testing.B) {
+			b.ReportAllocs()
+			path := filepath.Join(b.TempDir(), "cookies.json")
+			// The jar saves its own file again and again: nobody else
+			// changes it, so a save need not read it back.
+			if err := j.Save(path); err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if err := j.Save(path); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			fi, err := os.Stat(path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(fi.Size())
+		})
+	}
+}
+
+func BenchmarkLoad(b *testing.B) {
+	for _, size := range persistSizes {
+		path := filepath.Join(b.TempDir(), "cookies.json")
+		if err := persistJar(size.work).Save(path); err != nil {
+			b.Fatal(err)
+		}
+		fi, err := os.Stat(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		want, _ := strconv.Atoi(size.n)
+		b.Run("cookies="+size.n+"/impl=json", func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(fi.Size())
+			for i := 0; i < b.N; i++ {
+				data, err := os.ReadFile(path)
+				if err != nil {
+					b.Fatal(err)
+				}
+				var f nativeFile
+				if err := json.Unmarshal(data, &f); err != nil {
+					b.Fatal(err)
+				}
+				if len(f.Cookies) != want {
+					b.Fatalf("%d records, want %d", len(f.Cookies), want)
+				}
+			}
+		})
+		b.Run("cookies="+size.n+"/impl=ours", func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(fi.Size())
+			var j *Jar
+			for i := 0; i < b.N; i++ {
+				j = NewJar(WithLimits(0, 0))
+				if err := j.Load(path); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			if j.Len() != want {
+				b.Fatalf("%d cookies, want %d", j.Len(), want)
+			}
+		})
+	}
+}
+
+// TestAppendRecordMatchesEncodingJSON keeps the hand-written encoder that
+// Save uses (appendRecord) byte for byte equal to encoding/json, which it
+// replaces for speed, and erring where encoding/json errs.
+func TestAppendRecordMatchesEncodingJSON(t *testing.T) {
+	utc := time.Date(2026, 3, 1, 12, 0, 0, 123456789, time.UTC)
+	strs := []string{"", "a", `q"uo\te`, "<1&2>", "tab\there", "\x00\x01\x08\x0c\n\r\x1f\x7f", "é€😀",
+		"\u2028\u2029", "bad\xffutf8\xc3", "https://example.com"}
+	times := []time.Time{{}, utc, utc.In(time.FixedZone("", 3600)), time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC)}
+	rng := rand.New(rand.NewPCG(1, 2))
+	pick := func(s []string) string { return s[rng.IntN(len(s))] }
+	for i := range 5000 {
+		exp := times[rng.IntN(len(times))]
+		r := fileRecord{
+			Name: pick(strs), Value: pick(strs), Domain: pick(strs), Path: pick(strs),
+			HostOnly: rng.IntN(2) == 0, Secure: rng.IntN(2) == 0, HttpOnly: rng.IntN(2) == 0,
+			SameSite: pick(strs), Partitioned: rng.IntN(2) == 0, Quoted: rng.IntN(2) == 0,
+			Created: times[rng.IntN(len(times))], LastAccess: times[rng.IntN(len(times))],
+			Updated: times[rng.IntN(len(times))], Seq: uint64(rng.IntN(3)) * 12345,
+			Partition: pick(strs), NameBase64: pick(strs), ValueBase64: pick(strs), PathBase64: pick(strs),
+		}
+		if rng.IntN(2) == 0 {
+			r.Expires = &exp
+		}
+		if i%2 == 0 { // valid records, as Save writes them, half the time
+			r.Created, r.LastAccess, r.Updated = utc, utc, utc
+		}
+		var want bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetEscapeHTML(false)
+		wantErr := enc.Encode(&r)
+		got, err := appendRecord(nil, &r)
+		if wantErr != nil || err != nil {
+			if wantErr == nil || err == nil || wantErr.Error() != err.Error() {
+				t.Fatalf("%+v: error %v, encoding/json %v", r, err, wantErr)
+			}
+			continue
+		}
+		if w := bytes.TrimSuffix(want.Bytes(), []byte("\n")); !bytes.Equal(got, w) {
+			t.Fatalf("appendRecord:\n%s\nencoding/json:\n%s", got, w)
+		}
+	}
+}
