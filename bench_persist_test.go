@@ -151,12 +151,15 @@ func TestAppendRecordMatchesEncodingJSON(t *testing.T) {
 	for i := range 5000 {
 		exp := times[rng.IntN(len(times))]
 		r := fileRecord{
-			Name: pick(strs), Value: pick(strs), Domain: pick(strs), Path: pick(strs),
-			HostOnly: rng.IntN(2) == 0, Secure: rng.IntN(2) == 0, HttpOnly: rng.IntN(2) == 0,
-			SameSite: pick(strs), Partitioned: rng.IntN(2) == 0, Quoted: rng.IntN(2) == 0,
-			Created: times[rng.IntN(len(times))], LastAccess: times[rng.IntN(len(times))],
+			cookieJSON: cookieJSON{
+				Name: pick(strs), Value: pick(strs), Domain: pick(strs), Path: pick(strs),
+				HostOnly: rng.IntN(2) == 0, Secure: rng.IntN(2) == 0, HttpOnly: rng.IntN(2) == 0,
+				SameSite: pick(strs), Partitioned: rng.IntN(2) == 0, Quoted: rng.IntN(2) == 0,
+				Created: times[rng.IntN(len(times))], LastAccess: times[rng.IntN(len(times))],
+				NameBase64: pick(strs), ValueBase64: pick(strs), PathBase64: pick(strs),
+			},
 			Updated: times[rng.IntN(len(times))], Seq: uint64(rng.IntN(3)) * 12345,
-			Partition: pick(strs), NameBase64: pick(strs), ValueBase64: pick(strs), PathBase64: pick(strs),
+			Partition: pick(strs),
 		}
 		if rng.IntN(2) == 0 {
 			r.Expires = &exp

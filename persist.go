@@ -4,13 +4,11 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
-	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -42,30 +40,13 @@ type nativeFile struct {
 	Cookies []fileRecord `json:"cookies"`
 }
 
-// fileRecord is one cookie in the native file. Every attribute is kept.
-// Names, values and paths that are not valid UTF-8 (a server may send any
-// byte) are stored in base64 beside an empty text field, so that nothing
-// is lost to JSON's UTF-8 replacement.
+// fileRecord is one cookie in the native file: the cookie's own JSON form
+// (cookiejson.go) and what only a jar knows of it.
 type fileRecord struct {
-	Name        string     `json:"name"`
-	Value       string     `json:"value"`
-	Domain      string     `json:"domain"`
-	Path        string     `json:"path"`
-	HostOnly    bool       `json:"hostOnly"`
-	Secure      bool       `json:"secure"`
-	HttpOnly    bool       `json:"httpOnly"`
-	SameSite    string     `json:"sameSite,omitempty"`
-	Partitioned bool       `json:"partitioned,omitempty"`
-	Quoted      bool       `json:"quoted,omitempty"`
-	Expires     *time.Time `json:"expires,omitempty"` // absent for a session cookie
-	Created     time.Time  `json:"created"`
-	LastAccess  time.Time  `json:"lastAccess"`
-	Updated     time.Time  `json:"updated"`       // when the cookie was last set: merges keep the newer
-	Seq         uint64     `json:"seq,omitempty"` // breaks ties between equal creation times
-	Partition   string     `json:"partitionKey,omitempty"`
-	NameBase64  string     `json:"nameBase64,omitempty"`
-	ValueBase64 string     `json:"valueBase64,omitempty"`
-	PathBase64  string     `json:"pathBase64,omitempty"`
+	cookieJSON
+	Updated   time.Time `json:"updated"`       // when the cookie was last set: merges keep the newer
+	Seq       uint64    `json:"seq,omitempty"` // breaks ties between equal creation times
+	Partition string    `json:"partitionKey,omitempty"`
 }
 
 // fileCookie is a cookie read from a file, with where it stood there.
@@ -96,95 +77,20 @@ func sortByCreation(cookies []fileCookie) []*fileCookie {
 	return order
 }
 
-// sameSiteName names a SameSite mode in the native file.
-func sameSiteName(m http.SameSite) string {
-	switch m {
-	case http.SameSiteDefaultMode:
-		return "default"
-	case http.SameSiteLaxMode:
-		return "lax"
-	case http.SameSiteStrictMode:
-		return "strict"
-	case http.SameSiteNoneMode:
-		return "none"
-	}
-	return ""
-}
-
-// sameSiteFromName reads a SameSite mode written by sameSiteName.
-func sameSiteFromName(s string) (http.SameSite, bool) {
-	for m := http.SameSite(0); m <= http.SameSiteNoneMode; m++ {
-		if sameSiteName(m) == s {
-			return m, true
-		}
-	}
-	return 0, false
-}
-
-// textField splits a string into JSON text, or base64 when it is not UTF-8.
-func textField(s string) (text, b64 string) {
-	if utf8.ValidString(s) {
-		return s, ""
-	}
-	return "", base64.StdEncoding.EncodeToString([]byte(s))
-}
-
 func toRecord(e *entry) fileRecord {
-	r := fileRecord{
-		Domain:      e.Domain,
-		HostOnly:    e.HostOnly,
-		Secure:      e.Secure,
-		HttpOnly:    e.HttpOnly,
-		SameSite:    sameSiteName(e.SameSite),
-		Partitioned: e.Partitioned,
-		Quoted:      e.Quoted,
-		Created:     e.Created,
-		LastAccess:  e.LastAccess,
-		Updated:     e.updated,
-		Seq:         e.seq,
-		Partition:   e.partition,
-	}
-	r.Name, r.NameBase64 = textField(e.Name)
-	r.Value, r.ValueBase64 = textField(e.Value)
-	r.Path, r.PathBase64 = textField(e.Path)
-	if !e.Expires.IsZero() {
-		exp := e.Expires
-		r.Expires = &exp
-	}
-	return r
+	return fileRecord{cookieJSON: toCookieJSON(&e.Cookie), Updated: e.updated, Seq: e.seq, Partition: e.partition}
 }
 
 func fromRecord(r *fileRecord) (fileCookie, error) {
-	c := fileCookie{Cookie: Cookie{
-		Name: r.Name, Value: r.Value, Quoted: r.Quoted,
-		Domain: r.Domain, Path: r.Path, HostOnly: r.HostOnly,
-		Secure: r.Secure, HttpOnly: r.HttpOnly, Partitioned: r.Partitioned,
-		Created: r.Created, LastAccess: r.LastAccess,
-	}, updated: r.Updated, seq: r.Seq, partition: r.Partition}
-	if r.Expires != nil {
-		c.Expires = *r.Expires
+	c, err := r.cookie()
+	fc := fileCookie{Cookie: c, updated: r.Updated, seq: r.Seq, partition: r.Partition}
+	if err != nil {
+		return fc, err
 	}
-	var ok bool
-	if c.SameSite, ok = sameSiteFromName(r.SameSite); !ok {
-		return c, fmt.Errorf("%w: unknown sameSite %q", ErrInvalidCookie, r.SameSite)
+	if fc.updated.IsZero() {
+		fc.updated = fc.Created
 	}
-	for _, f := range []struct {
-		b64 string
-		dst *string
-	}{{r.NameBase64, &c.Name}, {r.ValueBase64, &c.Value}, {r.PathBase64, &c.Path}} {
-		if f.b64 == "" {
-			continue
-		}
-		raw, err := base64.StdEncoding.DecodeString(f.b64)
-		if err != nil {
-			return c, fmt.Errorf("%w: bad base64 field", ErrInvalidCookie)
-		}
-		*f.dst = string(raw)
-	}
-	if c.updated.IsZero() {
-		c.updated = c.Created
-	}
-	return c, nil
+	return fc, nil
 }
 
 // encodeNative writes the native file: one cookie per line, in a stable
@@ -220,8 +126,7 @@ func encodeNative(w io.Writer, records []fileRecord) error {
 // what time.Time.MarshalJSON accepts) is left to encoding/json, for the
 // same output or the same error.
 func appendRecord(b []byte, r *fileRecord) ([]byte, error) {
-	if !plainTime(r.Created) || !plainTime(r.LastAccess) || !plainTime(r.Updated) ||
-		r.Expires != nil && !plainTime(*r.Expires) {
+	if !r.plainTimes() || !plainTime(r.Updated) {
 		var buf bytes.Buffer
 		enc := json.NewEncoder(&buf)
 		enc.SetEscapeHTML(false)
@@ -230,40 +135,13 @@ func appendRecord(b []byte, r *fileRecord) ([]byte, error) {
 		}
 		return append(b, bytes.TrimSuffix(buf.Bytes(), []byte("\n"))...), nil
 	}
-	b = appendJSONString(append(b, `{"name":`...), r.Name)
-	b = appendJSONString(append(b, `,"value":`...), r.Value)
-	b = appendJSONString(append(b, `,"domain":`...), r.Domain)
-	b = appendJSONString(append(b, `,"path":`...), r.Path)
-	b = strconv.AppendBool(append(b, `,"hostOnly":`...), r.HostOnly)
-	b = strconv.AppendBool(append(b, `,"secure":`...), r.Secure)
-	b = strconv.AppendBool(append(b, `,"httpOnly":`...), r.HttpOnly)
-	if r.SameSite != "" {
-		b = appendJSONString(append(b, `,"sameSite":`...), r.SameSite)
-	}
-	if r.Partitioned {
-		b = append(b, `,"partitioned":true`...)
-	}
-	if r.Quoted {
-		b = append(b, `,"quoted":true`...)
-	}
-	if r.Expires != nil {
-		b = appendJSONTime(append(b, `,"expires":`...), *r.Expires)
-	}
-	b = appendJSONTime(append(b, `,"created":`...), r.Created)
-	b = appendJSONTime(append(b, `,"lastAccess":`...), r.LastAccess)
+	b = r.appendFields(append(b, '{'))
 	b = appendJSONTime(append(b, `,"updated":`...), r.Updated)
 	if r.Seq != 0 {
 		b = strconv.AppendUint(append(b, `,"seq":`...), r.Seq, 10)
 	}
-	for _, f := range [...]struct{ key, value string }{
-		{`,"partitionKey":`, r.Partition},
-		{`,"nameBase64":`, r.NameBase64},
-		{`,"valueBase64":`, r.ValueBase64},
-		{`,"pathBase64":`, r.PathBase64},
-	} {
-		if f.value != "" {
-			b = appendJSONString(append(b, f.key...), f.value)
-		}
+	if r.Partition != "" {
+		b = appendJSONString(append(b, `,"partitionKey":`...), r.Partition)
 	}
 	return append(b, '}'), nil
 }

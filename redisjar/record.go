@@ -2,15 +2,12 @@ package redisjar
 
 import (
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/httpsession/httpsession"
 )
@@ -55,102 +52,33 @@ func (k keys) of(ch *httpsession.Change) string {
 	return k.cookie + c.Domain + ":" + hex.EncodeToString(h.Sum(nil)[:16])
 }
 
-// record is a cookie as stored in Redis: JSON with every attribute the jar
-// keeps. Names, values and paths that are not valid UTF-8 go in base64
-// fields beside an empty text field, so that nothing is lost to JSON.
+// record is a change as stored in Redis: the cookie in the jar's own JSON
+// form (httpsession.Cookie's MarshalJSON: every attribute, base64 for bytes
+// that are not UTF-8), and what the change adds to it.
 type record struct {
-	Name        string     `json:"name"`
-	NameBase64  string     `json:"nameBase64,omitempty"`
-	Value       string     `json:"value"`
-	ValueBase64 string     `json:"valueBase64,omitempty"`
-	Quoted      bool       `json:"quoted,omitempty"`
-	Domain      string     `json:"domain"`
-	Path        string     `json:"path"`
-	PathBase64  string     `json:"pathBase64,omitempty"`
-	HostOnly    bool       `json:"hostOnly"`
-	Secure      bool       `json:"secure"`
-	HttpOnly    bool       `json:"httpOnly"`
-	SameSite    string     `json:"sameSite,omitempty"`
-	Partitioned bool       `json:"partitioned,omitempty"`
-	Partition   string     `json:"partition,omitempty"`
-	Expires     *time.Time `json:"expires,omitempty"` // absent for a session cookie
-	Created     time.Time  `json:"created"`
-	LastAccess  time.Time  `json:"lastAccess"`
-	Updated     time.Time  `json:"updated"`
-	Deleted     bool       `json:"deleted,omitempty"`
-}
-
-// sameSiteName names a SameSite mode as the jar's own files do; "" is no
-// attribute.
-func sameSiteName(m http.SameSite) string {
-	switch m {
-	case http.SameSiteDefaultMode:
-		return "default"
-	case http.SameSiteLaxMode:
-		return "lax"
-	case http.SameSiteStrictMode:
-		return "strict"
-	case http.SameSiteNoneMode:
-		return "none"
-	}
-	return ""
-}
-
-func splitText(s string) (text, b64 string) {
-	if utf8.ValidString(s) {
-		return s, ""
-	}
-	return "", base64.StdEncoding.EncodeToString([]byte(s))
-}
-
-func joinText(text, b64 string) (string, error) {
-	if b64 == "" {
-		return text, nil
-	}
-	raw, err := base64.StdEncoding.DecodeString(b64)
-	if err != nil {
-		return "", fmt.Errorf("%w: bad base64 field", ErrBadRecord)
-	}
-	return string(raw), nil
+	Cookie    httpsession.Cookie `json:"cookie"`
+	Partition string             `json:"partition,omitempty"`
+	Updated   time.Time          `json:"updated"`
+	Deleted   bool               `json:"deleted,omitempty"`
 }
 
 // encodeRecord writes a change as the JSON record stored in Redis.
 func encodeRecord(ch *httpsession.Change) (string, error) {
-	c := &ch.Cookie
-	r := record{
-		Quoted:      c.Quoted,
-		Domain:      c.Domain,
-		HostOnly:    c.HostOnly,
-		Secure:      c.Secure,
-		HttpOnly:    c.HttpOnly,
-		Partitioned: c.Partitioned,
-		Created:     c.Created.UTC(),
-		LastAccess:  c.LastAccess.UTC(),
-		Updated:     ch.Updated.UTC(),
-		Deleted:     ch.Deleted,
-	}
+	r := record{Cookie: ch.Cookie, Updated: ch.Updated.UTC(), Deleted: ch.Deleted}
+	c := &r.Cookie
+	c.Created, c.LastAccess = c.Created.UTC(), c.LastAccess.UTC()
 	if c.Partitioned {
 		r.Partition = ch.Partition
 	}
-	r.SameSite = sameSiteName(c.SameSite)
-	r.Name, r.NameBase64 = splitText(c.Name)
-	r.Path, r.PathBase64 = splitText(c.Path)
 	if ch.Deleted {
 		// A tombstone keeps the cookie's identity, not its value.
-		return marshalRecord(&r)
+		c.Value, c.Expires = "", time.Time{}
+	} else if !c.Expires.IsZero() {
+		c.Expires = c.Expires.UTC()
 	}
-	r.Value, r.ValueBase64 = splitText(c.Value)
-	if !c.Expires.IsZero() {
-		exp := c.Expires.UTC()
-		r.Expires = &exp
-	}
-	return marshalRecord(&r)
-}
-
-func marshalRecord(r *record) (string, error) {
-	b, err := json.Marshal(r)
+	b, err := json.Marshal(&r)
 	if err != nil {
-		return "", fmt.Errorf("redisjar: encode cookie %q: %w", r.Name, err)
+		return "", fmt.Errorf("redisjar: encode cookie %q: %w", c.Name, err)
 	}
 	return string(b), nil
 }
@@ -168,39 +96,7 @@ func decodeRecord(upd, del, rec string) (httpsession.Change, error) {
 	if err := json.Unmarshal([]byte(rec), &r); err != nil {
 		return ch, fmt.Errorf("%w: %w", ErrBadRecord, err)
 	}
-	c := httpsession.Cookie{
-		Quoted:      r.Quoted,
-		Domain:      r.Domain,
-		HostOnly:    r.HostOnly,
-		Secure:      r.Secure,
-		HttpOnly:    r.HttpOnly,
-		Partitioned: r.Partitioned,
-		Created:     r.Created,
-		LastAccess:  r.LastAccess,
-	}
-	if r.Expires != nil {
-		c.Expires = *r.Expires
-	}
-	if r.SameSite != "" {
-		for m := http.SameSiteDefaultMode; m <= http.SameSiteNoneMode; m++ {
-			if sameSiteName(m) == r.SameSite {
-				c.SameSite = m
-			}
-		}
-		if c.SameSite == 0 {
-			return ch, fmt.Errorf("%w: unknown sameSite %q", ErrBadRecord, r.SameSite)
-		}
-	}
-	if c.Name, err = joinText(r.Name, r.NameBase64); err != nil {
-		return ch, err
-	}
-	if c.Value, err = joinText(r.Value, r.ValueBase64); err != nil {
-		return ch, err
-	}
-	if c.Path, err = joinText(r.Path, r.PathBase64); err != nil {
-		return ch, err
-	}
-	return httpsession.Change{Cookie: c, Partition: r.Partition, Deleted: del == "1", Updated: t}, nil
+	return httpsession.Change{Cookie: r.Cookie, Partition: r.Partition, Deleted: del == "1", Updated: t}, nil
 }
 
 // formatUpdated writes a change's time as the script compares it: Unix

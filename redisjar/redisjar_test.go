@@ -268,13 +268,14 @@ func TestSupercookieInRedisIsRefused(t *testing.T) {
 	client := startRedis(t).client()
 	worker, log := openStore(t, client, "evil")
 	now := time.Now().UTC()
-	super := fmt.Sprintf(`{"name":"track","value":"1","domain":"co.uk","path":"/","hostOnly":false,"secure":false,"httpOnly":false,"created":%q,"lastAccess":%q,"updated":%q}`,
+	super := fmt.Sprintf(`{"cookie":{"name":"track","value":"1","domain":"co.uk","path":"/","hostOnly":false,"secure":false,"httpOnly":false,"created":%q,"lastAccess":%q},"updated":%q}`,
 		now.Format(time.RFC3339Nano), now.Format(time.RFC3339Nano), now.Format(time.RFC3339Nano))
 	handWrite(t, client, "evil", "co.uk:handmade", super, now, true)
 
 	u := mustURL(t, "https://shop.co.uk/")
 	assert.Empty(t, worker.Jar().CookieHeader(u), "the running worker refuses it")
 	assert.True(t, log.has(httpsession.ErrInvalidCookie), "and reports it")
+	assert.True(t, log.hasText("public suffix"), "as a supercookie")
 
 	fresh, freshLog := openStore(t, client, "evil")
 	assert.Zero(t, fresh.Jar().Len(), "so does a worker loading from Redis")
@@ -372,7 +373,7 @@ func TestWorkerBehindTheStreamReloads(t *testing.T) {
 	u := mustURL(t, "https://example.com/")
 	now := time.Now().UTC()
 	rec := func(name string) string {
-		return fmt.Sprintf(`{"name":%q,"value":"1","domain":"example.com","path":"/","hostOnly":true,"secure":false,"httpOnly":false,"created":%q,"lastAccess":%q,"updated":%q}`,
+		return fmt.Sprintf(`{"cookie":{"name":%q,"value":"1","domain":"example.com","path":"/","hostOnly":true,"secure":false,"httpOnly":false,"created":%q,"lastAccess":%q},"updated":%q}`,
 			name, now.Format(time.RFC3339Nano), now.Format(time.RFC3339Nano), now.Format(time.RFC3339Nano))
 	}
 	// A change whose stream entry was trimmed away before the worker read it.

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -159,6 +160,18 @@ func (e *errorLog) has(target error) bool {
 	defer e.mu.Unlock()
 	for _, err := range e.errs {
 		if errors.Is(err, target) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasText reports whether a reported error mentions s.
+func (e *errorLog) hasText(s string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, err := range e.errs {
+		if strings.Contains(err.Error(), s) {
 			return true
 		}
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -231,82 +230,27 @@ func relative(d time.Duration) string {
 	return fmt.Sprintf("%s%d%s%s", prefix, (d+unit/2)/unit, name, suffix)
 }
 
-// jsonCookie is a cookie as list -json prints it: the fields of the native
-// file format, with the value only on request.
-type jsonCookie struct {
-	Domain      string     `json:"domain"`
-	HostOnly    bool       `json:"hostOnly"`
-	Path        string     `json:"path"`
-	PathBase64  string     `json:"pathBase64,omitempty"`
-	Name        string     `json:"name"`
-	NameBase64  string     `json:"nameBase64,omitempty"`
-	Value       *string    `json:"value,omitempty"`
-	ValueBase64 string     `json:"valueBase64,omitempty"`
-	ValueBytes  int        `json:"valueBytes"`
-	Quoted      bool       `json:"quoted,omitempty"`
-	Secure      bool       `json:"secure"`
-	HttpOnly    bool       `json:"httpOnly"`
-	SameSite    string     `json:"sameSite,omitempty"`
-	Partitioned bool       `json:"partitioned,omitempty"`
-	Expires     *time.Time `json:"expires,omitempty"` // absent for a session cookie
-	Created     time.Time  `json:"created"`
-	LastAccess  time.Time  `json:"lastAccess"`
-}
-
-// jsonSameSite names a SameSite mode as the native file does.
-func jsonSameSite(m http.SameSite) string {
-	switch m {
-	case http.SameSiteDefaultMode:
-		return "default"
-	case http.SameSiteLaxMode:
-		return "lax"
-	case http.SameSiteStrictMode:
-		return "strict"
-	case http.SameSiteNoneMode:
-		return "none"
-	}
-	return ""
-}
-
-// textField splits s into JSON text, or base64 when it is not UTF-8, which
-// JSON would mangle.
-func textField(s string) (text, b64 string) {
-	if utf8.ValidString(s) {
-		return s, ""
-	}
-	return "", base64.StdEncoding.EncodeToString([]byte(s))
-}
-
-// writeJSON writes one JSON object per cookie, values only if showValues.
+// writeJSON writes one JSON object per cookie: the cookie as the native file
+// records it (httpsession.Cookie's JSON form) with its length in valueBytes,
+// and without its value unless showValues.
 func writeJSON(w io.Writer, cookies []httpsession.Cookie, showValues bool) error {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	for i := range cookies {
-		c := &cookies[i]
-		r := jsonCookie{
-			Domain:      c.Domain,
-			HostOnly:    c.HostOnly,
-			ValueBytes:  len(c.Value),
-			Quoted:      c.Quoted,
-			Secure:      c.Secure,
-			HttpOnly:    c.HttpOnly,
-			SameSite:    jsonSameSite(c.SameSite),
-			Partitioned: c.Partitioned,
-			Created:     c.Created,
-			LastAccess:  c.LastAccess,
+		data, err := json.Marshal(cookies[i])
+		if err != nil {
+			return err
 		}
-		r.Path, r.PathBase64 = textField(c.Path)
-		r.Name, r.NameBase64 = textField(c.Name)
-		if showValues {
-			var v string
-			v, r.ValueBase64 = textField(c.Value)
-			r.Value = &v
+		var fields map[string]json.RawMessage
+		if err := json.Unmarshal(data, &fields); err != nil {
+			return err
 		}
-		if !c.Expires.IsZero() {
-			exp := c.Expires
-			r.Expires = &exp
+		if !showValues {
+			delete(fields, "value")
+			delete(fields, "valueBase64")
 		}
-		if err := enc.Encode(&r); err != nil {
+		fields["valueBytes"] = json.RawMessage(strconv.Itoa(len(cookies[i].Value)))
+		if err := enc.Encode(fields); err != nil {
 			return err
 		}
 	}

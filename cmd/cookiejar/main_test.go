@@ -210,18 +210,17 @@ func TestListJSON(t *testing.T) {
 	lines = nonEmptyLines(out)
 	require.Len(t, lines, len(want))
 	for i, line := range lines {
-		var r jsonCookie
+		var r httpsession.Cookie // with -a a line is the cookie's own JSON form
 		require.NoError(t, json.Unmarshal([]byte(line), &r))
-		require.NotNil(t, r.Value)
-		assert.Equal(t, want[i].Value, *r.Value)
+		assert.Contains(t, line, `"value":`)
+		assert.Equal(t, want[i].Value, r.Value)
 		assert.Equal(t, want[i].HostOnly, r.HostOnly)
 		assert.Equal(t, want[i].Partitioned, r.Partitioned)
-		assert.Equal(t, jsonSameSite(want[i].SameSite), r.SameSite)
+		assert.Equal(t, want[i].SameSite, r.SameSite)
 		if want[i].Expires.IsZero() {
-			assert.Nil(t, r.Expires)
+			assert.NotContains(t, line, `"expires"`)
 		} else {
-			require.NotNil(t, r.Expires)
-			assert.True(t, want[i].Expires.Equal(*r.Expires))
+			assert.True(t, want[i].Expires.Equal(r.Expires))
 		}
 	}
 }

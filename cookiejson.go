@@ -1,0 +1,193 @@
+package httpsession
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+	"unicode/utf8"
+)
+
+// cookieJSON is a Cookie as JSON: the record of the native cookie file
+// without what only a jar knows. Names, values and paths that are not valid
+// UTF-8 (a server may send any byte) are stored in base64 beside an empty
+// text field, so that nothing is lost to JSON's UTF-8 replacement.
+type cookieJSON struct {
+	Name        string     `json:"name"`
+	Value       string     `json:"value"`
+	Domain      string     `json:"domain"`
+	Path        string     `json:"path"`
+	HostOnly    bool       `json:"hostOnly"`
+	Secure      bool       `json:"secure"`
+	HttpOnly    bool       `json:"httpOnly"`
+	SameSite    string     `json:"sameSite,omitempty"`
+	Partitioned bool       `json:"partitioned,omitempty"`
+	Quoted      bool       `json:"quoted,omitempty"`
+	Expires     *time.Time `json:"expires,omitempty"` // absent for a session cookie
+	Created     time.Time  `json:"created"`
+	LastAccess  time.Time  `json:"lastAccess"`
+	NameBase64  string     `json:"nameBase64,omitempty"`
+	ValueBase64 string     `json:"valueBase64,omitempty"`
+	PathBase64  string     `json:"pathBase64,omitempty"`
+}
+
+// MarshalJSON encodes the cookie as one record of the native cookie file
+// (without the file's change time): every attribute, SameSite by name
+// ("lax", "strict", "none", "default"), no "expires" for a session cookie,
+// and base64 fields for bytes that are not UTF-8.
+func (c Cookie) MarshalJSON() ([]byte, error) {
+	r := toCookieJSON(&c)
+	if !r.plainTimes() {
+		return json.Marshal(&r)
+	}
+	return append(r.appendFields([]byte{'{'}), '}'), nil
+}
+
+// UnmarshalJSON decodes a cookie written by MarshalJSON, or a record of the
+// native cookie file. The cookie is not checked against the cookie rules:
+// Jar.Set does that.
+func (c *Cookie) UnmarshalJSON(data []byte) error {
+	var r cookieJSON
+	if err := json.Unmarshal(data, &r); err != nil {
+		return err
+	}
+	d, err := r.cookie()
+	if err != nil {
+		return err
+	}
+	*c = d
+	return nil
+}
+
+func toCookieJSON(c *Cookie) cookieJSON {
+	r := cookieJSON{
+		Domain:      c.Domain,
+		HostOnly:    c.HostOnly,
+		Secure:      c.Secure,
+		HttpOnly:    c.HttpOnly,
+		SameSite:    sameSiteName(c.SameSite),
+		Partitioned: c.Partitioned,
+		Quoted:      c.Quoted,
+		Created:     c.Created,
+		LastAccess:  c.LastAccess,
+	}
+	r.Name, r.NameBase64 = textField(c.Name)
+	r.Value, r.ValueBase64 = textField(c.Value)
+	r.Path, r.PathBase64 = textField(c.Path)
+	if !c.Expires.IsZero() {
+		exp := c.Expires
+		r.Expires = &exp
+	}
+	return r
+}
+
+// cookie turns the record back into a Cookie.
+func (r *cookieJSON) cookie() (Cookie, error) {
+	c := Cookie{
+		Name: r.Name, Value: r.Value, Quoted: r.Quoted,
+		Domain: r.Domain, Path: r.Path, HostOnly: r.HostOnly,
+		Secure: r.Secure, HttpOnly: r.HttpOnly, Partitioned: r.Partitioned,
+		Created: r.Created, LastAccess: r.LastAccess,
+	}
+	if r.Expires != nil {
+		c.Expires = *r.Expires
+	}
+	var ok bool
+	if c.SameSite, ok = sameSiteFromName(r.SameSite); !ok {
+		return c, fmt.Errorf("%w: unknown sameSite %q", ErrInvalidCookie, r.SameSite)
+	}
+	for _, f := range []struct {
+		b64 string
+		dst *string
+	}{{r.NameBase64, &c.Name}, {r.ValueBase64, &c.Value}, {r.PathBase64, &c.Path}} {
+		if f.b64 == "" {
+			continue
+		}
+		raw, err := base64.StdEncoding.DecodeString(f.b64)
+		if err != nil {
+			return c, fmt.Errorf("%w: bad base64 field", ErrInvalidCookie)
+		}
+		*f.dst = string(raw)
+	}
+	return c, nil
+}
+
+// plainTimes reports whether appendFields writes the record's times as
+// encoding/json would (see plainTime).
+func (r *cookieJSON) plainTimes() bool {
+	return plainTime(r.Created) && plainTime(r.LastAccess) && (r.Expires == nil || plainTime(*r.Expires))
+}
+
+// appendFields appends the record's fields, without braces, byte for byte
+// as encoding/json marshals them with HTML escaping off: in their order,
+// those tagged omitempty left out when empty. Without reflection, saving is
+// several times faster; a test compares the two. The caller has checked
+// plainTimes.
+func (r *cookieJSON) appendFields(b []byte) []byte {
+	b = appendJSONString(append(b, `"name":`...), r.Name)
+	b = appendJSONString(append(b, `,"value":`...), r.Value)
+	b = appendJSONString(append(b, `,"domain":`...), r.Domain)
+	b = appendJSONString(append(b, `,"path":`...), r.Path)
+	b = strconv.AppendBool(append(b, `,"hostOnly":`...), r.HostOnly)
+	b = strconv.AppendBool(append(b, `,"secure":`...), r.Secure)
+	b = strconv.AppendBool(append(b, `,"httpOnly":`...), r.HttpOnly)
+	if r.SameSite != "" {
+		b = appendJSONString(append(b, `,"sameSite":`...), r.SameSite)
+	}
+	if r.Partitioned {
+		b = append(b, `,"partitioned":true`...)
+	}
+	if r.Quoted {
+		b = append(b, `,"quoted":true`...)
+	}
+	if r.Expires != nil {
+		b = appendJSONTime(append(b, `,"expires":`...), *r.Expires)
+	}
+	b = appendJSONTime(append(b, `,"created":`...), r.Created)
+	b = appendJSONTime(append(b, `,"lastAccess":`...), r.LastAccess)
+	for _, f := range [...]struct{ key, value string }{
+		{`,"nameBase64":`, r.NameBase64},
+		{`,"valueBase64":`, r.ValueBase64},
+		{`,"pathBase64":`, r.PathBase64},
+	} {
+		if f.value != "" {
+			b = appendJSONString(append(b, f.key...), f.value)
+		}
+	}
+	return b
+}
+
+// sameSiteName names a SameSite mode as the cookie's JSON does.
+func sameSiteName(m http.SameSite) string {
+	switch m {
+	case http.SameSiteDefaultMode:
+		return "default"
+	case http.SameSiteLaxMode:
+		return "lax"
+	case http.SameSiteStrictMode:
+		return "strict"
+	case http.SameSiteNoneMode:
+		return "none"
+	}
+	return ""
+}
+
+// sameSiteFromName reads a SameSite mode written by sameSiteName.
+func sameSiteFromName(s string) (http.SameSite, bool) {
+	for m := http.SameSite(0); m <= http.SameSiteNoneMode; m++ {
+		if sameSiteName(m) == s {
+			return m, true
+		}
+	}
+	return 0, false
+}
+
+// textField splits a string into JSON text, or base64 when it is not UTF-8.
+func textField(s string) (text, b64 string) {
+	if utf8.ValidString(s) {
+		return s, ""
+	}
+	return "", base64.StdEncoding.EncodeToString([]byte(s))
+}
