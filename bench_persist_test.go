@@ -6,16 +6,13 @@ package httpsession
 // (internal/atomicfile). See scripts/bench.sh and BENCHMARKS.md.
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"testing"
-	"time"
 
 	"github.com/httpsession/httpsession/internal/atomicfile"
 )
@@ -134,52 +131,5 @@ func BenchmarkLoad(b *testing.B) {
 				b.Fatalf("%d cookies, want %d", j.Len(), want)
 			}
 		})
-	}
-}
-
-// TestAppendRecordMatchesEncodingJSON keeps the hand-written encoder that
-// Save uses (appendRecord) byte for byte equal to encoding/json, which it
-// replaces for speed, and erring where encoding/json errs.
-func TestAppendRecordMatchesEncodingJSON(t *testing.T) {
-	utc := time.Date(2026, 3, 1, 12, 0, 0, 123456789, time.UTC)
-	strs := []string{"", "a", `q"uo\te`, "<1&2>", "tab\there", "\x00\x01\x08\x0c\n\r\x1f\x7f", "é€😀",
-		"\u2028\u2029", "bad\xffutf8\xc3", "https://example.com"}
-	times := []time.Time{{}, utc, utc.In(time.FixedZone("", 3600)), time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
-		time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC)}
-	rng := rand.New(rand.NewPCG(1, 2))
-	pick := func(s []string) string { return s[rng.IntN(len(s))] }
-	for i := range 5000 {
-		exp := times[rng.IntN(len(times))]
-		r := fileRecord{
-			cookieJSON: cookieJSON{
-				Name: pick(strs), Value: pick(strs), Domain: pick(strs), Path: pick(strs),
-				HostOnly: rng.IntN(2) == 0, Secure: rng.IntN(2) == 0, HttpOnly: rng.IntN(2) == 0,
-				SameSite: pick(strs), Partitioned: rng.IntN(2) == 0, Quoted: rng.IntN(2) == 0,
-				Created: times[rng.IntN(len(times))], LastAccess: times[rng.IntN(len(times))],
-				NameBase64: pick(strs), ValueBase64: pick(strs), PathBase64: pick(strs),
-			},
-			Updated: times[rng.IntN(len(times))], Seq: uint64(rng.IntN(3)) * 12345,
-			Partition: pick(strs),
-		}
-		if rng.IntN(2) == 0 {
-			r.Expires = &exp
-		}
-		if i%2 == 0 { // valid records, as Save writes them, half the time
-			r.Created, r.LastAccess, r.Updated = utc, utc, utc
-		}
-		var want bytes.Buffer
-		enc := json.NewEncoder(&want)
-		enc.SetEscapeHTML(false)
-		wantErr := enc.Encode(&r)
-		got, err := appendRecord(nil, &r)
-		if wantErr != nil || err != nil {
-			if wantErr == nil || err == nil || wantErr.Error() != err.Error() {
-				t.Fatalf("%+v: error %v, encoding/json %v", r, err, wantErr)
-			}
-			continue
-		}
-		if w := bytes.TrimSuffix(want.Bytes(), []byte("\n")); !bytes.Equal(got, w) {
-			t.Fatalf("appendRecord:\n%s\nencoding/json:\n%s", got, w)
-		}
 	}
 }

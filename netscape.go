@@ -77,10 +77,26 @@ func writeNetscape(w io.Writer, cookies []Cookie) error {
 // without them. A caller that writes a file atomically discards the file on
 // err but keeps it on skipped.
 func writeNetscapeSkipping(w io.Writer, cookies []Cookie) (skipped, err error) {
+	return writeNetscapeFile(w, nil, cookies)
+}
+
+// writeNetscapeFile is writeNetscapeSkipping for a file that held lines to
+// carry (comments, lines that could not be read): they come first, in the
+// order they were in, after the header unless they begin with one.
+func writeNetscapeFile(w io.Writer, literals []numberedLine, cookies []Cookie) (skipped, err error) {
 	bw := bufio.NewWriter(w)
 	// bufio.Writer keeps the first write error and returns it from Flush,
 	// so the writes below need no checks of their own.
-	bw.WriteString(netscapeHeader)
+	if len(literals) == 0 || !isNetscapeHeader(literals[0].text) {
+		bw.WriteString(netscapeHeader)
+	}
+	for _, l := range literals {
+		bw.WriteString(l.text)
+		bw.WriteByte('\n')
+	}
+	if len(literals) > 0 {
+		bw.WriteByte('\n')
+	}
 	var left []string
 	for i := range cookies {
 		c := &cookies[i]
@@ -98,6 +114,12 @@ func writeNetscapeSkipping(w io.Writer, cookies []Cookie) (skipped, err error) {
 		return skipped, fmt.Errorf("httpsession: writing Netscape cookies: %w", err)
 	}
 	return skipped, nil
+}
+
+// isNetscapeHeader reports whether a line is the first line of a Netscape
+// cookie file's header, as curl, Python and browsers' extensions write it.
+func isNetscapeHeader(line string) bool {
+	return strings.HasPrefix(line, "# Netscape HTTP Cookie File") || strings.HasPrefix(line, "# HTTP Cookie File")
 }
 
 // netscapeUnwritable returns why c cannot be written as a Netscape line, or
@@ -126,8 +148,15 @@ func netscapeUnwritable(c *Cookie) string {
 	return ""
 }
 
+// lineWriter is what writeNetscapeLine writes to: a bufio.Writer or a
+// strings.Builder.
+type lineWriter interface {
+	io.StringWriter
+	io.ByteWriter
+}
+
 // writeNetscapeLine writes one cookie line. c has passed netscapeUnwritable.
-func writeNetscapeLine(bw *bufio.Writer, c *Cookie) {
+func writeNetscapeLine(bw lineWriter, c *Cookie) {
 	if c.HttpOnly {
 		bw.WriteString(httpOnlyPrefix)
 	}
@@ -196,7 +225,7 @@ func netscapeBool(b bool) string {
 // holds a NUL byte is not a cookie file: the error wraps ErrCorrupt and
 // nothing is loaded.
 func (j *Jar) ReadNetscape(r io.Reader) error {
-	recs, bad, err := parseNetscape(r)
+	recs, bad, _, err := parseNetscape(r)
 	if err != nil {
 		return err
 	}
@@ -213,6 +242,7 @@ func (j *Jar) ReadNetscape(r io.Reader) error {
 type netscapeRecord struct {
 	line   int
 	cookie Cookie
+	raw    string // the line as it was, without its line end
 }
 
 // addNetscape stores records read from a file through Set and returns the
@@ -242,7 +272,7 @@ func (j *Jar) addNetscape(recs []netscapeRecord) []LineError {
 // not be parsed; the error is for a failed read or, wrapping ErrCorrupt, for
 // a file that is not a cookie file, in which case nothing is returned.
 func readNetscape(r io.Reader) ([]Cookie, []LineError, error) {
-	recs, bad, err := parseNetscape(r)
+	recs, bad, _, err := parseNetscape(r)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -264,72 +294,57 @@ var (
 	errNetscapeDomain    = errors.New("domain is empty or starts with '#' or '..'")
 )
 
-// parseNetscape reads a whole Netscape cookie file. It reads everything
-// before returning so that a NUL byte anywhere, the sign of a binary file,
-// costs the caller nothing: no record of such a file is returned.
-func parseNetscape(r io.Reader) ([]netscapeRecord, []LineError, error) {
-	br := bufio.NewReader(r)
+// parseNetscape reads a whole Netscape cookie file, at most MaxFileSize
+// bytes. It reads everything before returning so that a NUL byte anywhere,
+// the sign of a binary file, costs the caller nothing: no record of such a
+// file is returned. Besides the cookies and the lines that could not be
+// read, it returns the lines to carry through a save: comments and the
+// lines that could not be read, as they were.
+func parseNetscape(r io.Reader) ([]netscapeRecord, []LineError, []numberedLine, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxFileSize+1))
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("httpsession: reading Netscape cookies: %w", err)
+	}
+	if len(data) > MaxFileSize {
+		return nil, nil, nil, fmt.Errorf("%w: larger than %d MiB, more than a cookie file holds", ErrCorrupt, MaxFileSize>>20)
+	}
+	if i := bytes.IndexByte(data, 0); i >= 0 {
+		return nil, nil, nil, fmt.Errorf("%w: NUL byte on line %d", ErrCorrupt, 1+bytes.Count(data[:i], []byte{'\n'}))
+	}
+	// Editors on Windows put a byte order mark in front of UTF-8.
+	data = bytes.TrimPrefix(data, []byte("\ufeff"))
 	var (
-		recs []netscapeRecord
-		bad  []LineError
-		buf  []byte
+		recs     []netscapeRecord
+		bad      []LineError
+		literals []numberedLine
 	)
-	for n := 1; ; n++ {
-		line, tooLong, err := readNetscapeLine(br, buf[:0])
-		buf = line
-		if errors.Is(err, errNUL) {
-			return nil, nil, fmt.Errorf("%w: NUL byte on line %d", ErrCorrupt, n)
+	for n := 1; len(data) > 0; n++ {
+		line := data
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			line, data = data[:i+1], data[i+1:]
+		} else {
+			data = nil
 		}
-		if err != nil && err != io.EOF {
-			return nil, nil, fmt.Errorf("httpsession: reading Netscape cookies: %w", err)
-		}
-		if len(line) == 0 && !tooLong && err == io.EOF {
-			break // the file ended with a newline, or was empty
-		}
-		if n == 1 {
-			// Editors on Windows put a byte order mark in front of UTF-8.
-			line = bytes.TrimPrefix(line, []byte("\ufeff"))
-		}
-		if tooLong {
+		text := string(bytes.TrimSuffix(bytes.TrimSuffix(line, []byte("\n")), []byte("\r")))
+		if len(line) > maxNetscapeLine {
 			bad = append(bad, LineError{Line: n, Err: errNetscapeLong})
-		} else if c, perr := parseNetscapeLine(line); perr != nil {
+			literals = append(literals, numberedLine{n: n, text: text})
+			continue
+		}
+		c, perr := parseNetscapeLine(line)
+		switch {
+		case perr != nil:
 			bad = append(bad, LineError{Line: n, Err: perr})
-		} else if c != nil {
-			recs = append(recs, netscapeRecord{line: n, cookie: *c})
-		}
-		if err == io.EOF {
-			break
-		}
-	}
-	return recs, bad, nil
-}
-
-var errNUL = errors.New("NUL byte")
-
-// readNetscapeLine appends the next line, with its line end, to buf. A line
-// longer than maxNetscapeLine is read to its end but not kept: tooLong is
-// set and the returned line is empty. Every byte is checked for NUL, the
-// kept ones and the discarded ones alike. err is io.EOF at the end of the
-// input, whether or not the last line ended with a newline.
-func readNetscapeLine(br *bufio.Reader, buf []byte) (line []byte, tooLong bool, err error) {
-	for {
-		// ReadSlice hands out at most a buffer's worth at a time, so a
-		// long line arrives in pieces and memory stays bounded.
-		chunk, rerr := br.ReadSlice('\n')
-		if bytes.IndexByte(chunk, 0) >= 0 {
-			return buf, false, errNUL
-		}
-		if !tooLong {
-			if len(buf)+len(chunk) > maxNetscapeLine {
-				tooLong, buf = true, buf[:0]
-			} else {
-				buf = append(buf, chunk...)
+			literals = append(literals, numberedLine{n: n, text: text})
+		case c == nil:
+			if strings.TrimSpace(text) != "" {
+				literals = append(literals, numberedLine{n: n, text: text})
 			}
-		}
-		if rerr != bufio.ErrBufferFull {
-			return buf, tooLong, rerr
+		default:
+			recs = append(recs, netscapeRecord{line: n, cookie: *c, raw: text})
 		}
 	}
+	return recs, bad, literals, nil
 }
 
 // parseNetscapeLine parses one line. It returns a nil cookie and a nil error

@@ -117,11 +117,11 @@ func TestNativeFileIsReadable(t *testing.T) {
 	require.NoError(t, err)
 	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
 	require.Len(t, lines, 4, "one line per cookie between the header and the footer")
-	assert.Equal(t, `{"version": 1, "cookies": [`, lines[0])
+	assert.Equal(t, `{"version": 2, "cookies": [`, lines[0])
 	assert.Contains(t, lines[1], `"name":"a","value":"<1&2>","domain":"a.example.com"`, "sorted by domain, HTML not escaped")
 	assert.NotContains(t, lines[1], "expires", "a session cookie has no expires")
 	assert.Contains(t, lines[2], `"expires":"2026-03-01T12:01:00Z"`)
-	assert.Equal(t, "]}", lines[3])
+	assert.Equal(t, `], "deleted": []}`, lines[3])
 }
 
 func TestSaveKeepsStricterMode(t *testing.T) {
@@ -173,8 +173,9 @@ func TestCorruptFile(t *testing.T) {
 		name, content, where string
 	}{
 		{"broken JSON names line and column", "{\"version\": 1, \"cookies\": [\n  {\"name\": \"a\",\n  oops\n]}", "line 3, column 3"},
-		{"wrong type names the position", `{"version": 1, "cookies": [{"name": 5}]}`, "line 1"},
-		{"unknown version", `{"version": 2, "cookies": []}`, "unsupported version 2"},
+		{"unknown version", `{"version": 3, "cookies": []}`, "unsupported version 3"},
+		{"JSON that is not a cookie file", `{"version": 1, "name": "my-service", "port": 8080}`, "not a cookie file"},
+		{"cookies that are not an array", `{"version": 2, "cookies": {}}`, "not an array"},
 		{"truncated file", `{"version": 1, "cookies": [{"name": "a"`, "unexpected end"},
 		{"binary junk", "\x00\x01\x02garbage", ""},
 	} {
@@ -243,7 +244,9 @@ func TestExpiredDroppedOnSaveAndLoad(t *testing.T) {
 	require.NoError(t, j.Save(path))
 	data, err := os.ReadFile(path)
 	require.NoError(t, err)
-	assert.NotContains(t, string(data), "short", "expired on save")
+	cookies, deleted, _ := strings.Cut(string(data), `"deleted"`)
+	assert.NotContains(t, cookies, "short", "expired on save")
+	assert.Contains(t, deleted, `"name":"short"`, "an expired cookie is remembered as deleted, so no older copy comes back")
 }
 
 func TestOmitSessionCookies(t *testing.T) {
@@ -312,8 +315,10 @@ func TestSaveSkipsUnchangedFile(t *testing.T) {
 	require.NoError(t, j.Save(path))
 	// Replace the file behind the jar's back with a corrupt one of the same
 	// size and time: only a re-read would notice, and none is needed...
+	target, err := resolvePath(path)
+	require.NoError(t, err)
 	j.mu.Lock()
-	st := j.syncs[canonicalPath(path)]
+	st := j.hist.file(target)
 	j.mu.Unlock()
 	require.NotNil(t, st)
 	fi, err := os.Stat(path)

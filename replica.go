@@ -41,11 +41,13 @@ func WithReplica(r Replica) JarOption {
 	return func(c *jarConfig) { c.replica = r }
 }
 
-// Apply takes in changes made elsewhere. Each cookie is checked as a cookie
-// loaded from a file is (public suffix, prefixes, sizes); where the jar
-// holds a more recent change to the same cookie, the jar's stays. Applied
-// changes are not passed back to the jar's Replica. The error joins the
-// refusals; the other changes are applied.
+// Apply takes in changes made elsewhere, under the sync model: for each
+// cookie the newer change wins, the jar's or the applied one, whether it is
+// a set or a deletion (at the same time a deletion wins; between two sets,
+// a fixed order of their attributes). Each cookie is checked as a cookie
+// loaded from a file is (public suffix, prefixes, sizes). Applied changes
+// are not passed back to the jar's Replica. The error joins the refusals;
+// the other changes are applied.
 func (j *Jar) Apply(changes []Change) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -54,27 +56,58 @@ func (j *Jar) Apply(changes []Change) error {
 	now := j.clock()
 	var errs []error
 	for i := range changes {
-		ch := &changes[i]
-		fc := fileCookie{Cookie: ch.Cookie, updated: ch.Updated.UTC(), partition: ch.Partition}
-		if ch.Deleted {
-			id, err := j.fileID(&fc)
-			if err != nil {
-				errs = append(errs, err)
-				continue
-			}
-			if e := j.store.get(id); e != nil && !e.updated.After(fc.updated) {
-				j.store.remove(id)
-			}
-			continue
-		}
-		if fc.expired(now) {
-			continue
-		}
-		if _, err := j.importLocked(&fc, now); err != nil {
+		if err := j.apply1(&changes[i], now); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// apply1 applies one change made elsewhere. The caller holds j.mu.
+func (j *Jar) apply1(ch *Change, now time.Time) error {
+	at := ch.Updated.UTC()
+	var id cookieID
+	var e entry
+	var c *Cookie
+	if ch.Deleted {
+		partition := ch.Partition
+		if ch.Cookie.Partitioned && partition == "" {
+			partition = j.partitionKey("https", ch.Cookie.Domain)
+		}
+		var ok bool
+		if id, ok = j.tombID(&fileTomb{ident: ch.Cookie, partition: partition}); !ok {
+			return refusal("deletion of a cookie with no valid domain or path")
+		}
+	} else {
+		var expired bool
+		var err error
+		if e, expired, err = j.prepare(&ch.Cookie, ch.Partition, now); err != nil {
+			return err
+		}
+		id = e.id()
+		if !expired {
+			c = &e.Cookie
+		}
+	}
+	if jarAt, jarC, ok := j.versionOf(id); ok && !newer(at, c, jarAt, jarC) {
+		if old := j.store.get(id); old != nil && c != nil && ch.Cookie.LastAccess.After(old.LastAccess) {
+			old.LastAccess = ch.Cookie.LastAccess.UTC()
+		}
+		return nil
+	}
+	if c == nil {
+		// A deletion, or a set whose cookie has expired since: either way
+		// the cookie is gone as of at.
+		ident := identCookie(id)
+		if old := j.store.get(id); old != nil {
+			ident = old.Cookie
+			j.store.remove(id)
+		}
+		j.deleted(id, &ident, at)
+		return nil
+	}
+	j.commit(&e, false, at, now)
+	return nil
 }
 
 // noteChange records a change for the Replica. The caller holds j.mu.

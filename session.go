@@ -11,7 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -109,25 +109,43 @@ func (s *Session) validate() error {
 // Open returns a session that keeps its cookies in the file at path: it
 // loads the file if it exists (native JSON or cookies.txt), saves changes
 // back to it by itself (see WithSaveInterval) and on Close, and merges with
-// other processes saving the same file (see Jar.SaveContext).
+// other processes saving the same file (see Jar.SaveContext). A new file is
+// a cookies.txt if path ends in ".txt", and native JSON otherwise; an
+// existing file keeps its format.
 //
 // A file that cannot be read makes Open fail (the error wraps ErrCorrupt)
-// rather than start empty and later overwrite it. Single cookies the file
-// holds that the jar refuses (expired, or planted on a public suffix) are
-// skipped, and logged at warning level with WithLogger.
+// rather than start empty and later overwrite it; so does a path that is
+// not a regular file (ErrUnsafePath), such as a FIFO or a device. If single
+// records of the file cannot be read or are refused (a hand-edited line, a
+// cookie planted on a public suffix), Open returns the session together
+// with a *FileError that names them: the session works, and every save
+// keeps those records in the file as they are. They are also logged at
+// warning level with WithLogger.
 func Open(path string, opts ...Option) (*Session, error) {
+	if path == "" {
+		return nil, fmt.Errorf("httpsession: open: %w: empty path", ErrUnsafePath)
+	}
+	target, err := resolvePath(path)
+	if err != nil {
+		return nil, fmt.Errorf("httpsession: open %s: %w", path, err)
+	}
 	s, err := New(opts...)
 	if err != nil {
 		return nil, err
 	}
 	s.path, s.format = path, formatNative
+	if strings.EqualFold(filepath.Ext(path), ".txt") {
+		s.format = formatNetscape
+	}
+	var loadErr error
 	err = s.jar.Load(path)
 	var fe *FileError
 	switch {
 	case err == nil, errors.Is(err, fs.ErrNotExist):
 	case errors.As(err, &fe):
+		loadErr = err
 		if s.cfg.logger != nil {
-			s.cfg.logger.Warn("httpsession: some cookies in the file were not loaded", "error", err)
+			s.cfg.logger.Warn("httpsession: some records of the cookie file were not loaded; they are kept in the file", "error", err)
 		}
 	default:
 		s.closeIdle()
@@ -136,19 +154,17 @@ func Open(path string, opts ...Option) (*Session, error) {
 	// Keep the file in the format it has: a cookies.txt that curl also
 	// uses stays a cookies.txt.
 	s.jar.mu.Lock()
-	if st := s.jar.syncs[canonicalPath(path)]; st != nil && st.format != formatNone {
+	if st := s.jar.hist.file(target); st != nil && st.format != formatNone {
 		s.format = st.format
 	}
 	s.jar.mu.Unlock()
 	// Fail now, not at the first save, if the file's directory is missing
 	// or not writable: creating the lock file beside it tells.
-	lock, err := os.OpenFile(canonicalPath(path)+".lock", os.O_CREATE|os.O_RDWR, filePerm)
-	if err != nil {
+	if err := probeLockFile(target + ".lock"); err != nil {
 		s.closeIdle()
 		return nil, fmt.Errorf("httpsession: open %s: %w", path, err)
 	}
-	_ = lock.Close()
-	return s, nil
+	return s, loadErr
 }
 
 // Jar returns the session's cookie jar.
@@ -439,7 +455,11 @@ func (s *Session) changed() {
 		return
 	}
 	if s.cfg.saveInterval <= 0 {
+		// Close waits for this save, so that nothing writes the file
+		// after Close returns.
+		s.saving.Add(1)
 		s.mu.Unlock()
+		defer s.saving.Done()
 		_ = s.save()
 		return
 	}

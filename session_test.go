@@ -960,7 +960,11 @@ func TestOpenSkipsRefusedRecordsAndLogsAWarning(t *testing.T) {
 		".com\tTRUE\t/\tFALSE\t0\tplanted\t1\n"
 	require.NoError(t, os.WriteFile(path, []byte(file), 0o600))
 	logger, buf := sessLogger()
-	s := sessOpen(t, path, WithLogger(logger), WithJarOptions(WithClock(sessClock)))
+	s, err := Open(path, WithLogger(logger), WithJarOptions(WithClock(sessClock)))
+	var fe *FileError
+	require.ErrorAs(t, err, &fe, "Open reports the records it did not load")
+	require.NotNil(t, s, "and still returns a working session")
+	assert.Equal(t, 3, fe.Lines[0].Line)
 	names := []string{}
 	for _, c := range s.Jar().All() {
 		names = append(names, c.Name)
@@ -968,6 +972,10 @@ func TestOpenSkipsRefusedRecordsAndLogsAWarning(t *testing.T) {
 	assert.Equal(t, []string{"good"}, names)
 	log := strings.Join(buf.lines(), "\n")
 	assert.Contains(t, log, "level=WARN")
+	require.NoError(t, s.Close())
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Contains(t, string(data), ".com\tTRUE\t/\tFALSE\t0\tplanted\t1\n", "the refused line is kept in the file")
 }
 
 func TestOpenSessionDoesNotSaveAfterClose(t *testing.T) {

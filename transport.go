@@ -68,9 +68,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	if lines := resp.Header.Values("Set-Cookie"); len(lines) > 0 {
-		before := t.Jar.changes()
+		before := t.Jar.changeCount()
 		t.Jar.SetRawCookies(req.URL, lines)
-		if t.changed != nil && t.Jar.changes() != before {
+		if t.changed != nil && t.Jar.changeCount() != before {
 			t.changed()
 		}
 	}
@@ -131,12 +131,12 @@ func (j *Jar) cookieHeaderWith(u *url.URL, extra []*http.Cookie) string {
 	return b.String()
 }
 
-// changes returns the jar's change counter, to tell whether a response
+// changeCount returns the jar's change counter, to tell whether a response
 // changed anything.
-func (j *Jar) changes() uint64 {
+func (j *Jar) changeCount() uint64 {
 	j.mu.Lock()
 	defer j.unlock()
-	return j.version
+	return j.changes
 }
 
 // requestCookiesKey carries a request's own cookies (see Cookies) in its

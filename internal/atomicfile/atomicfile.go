@@ -13,22 +13,29 @@ import (
 	"runtime"
 )
 
-// WriteFile replaces the file at path with what write produces. It writes a
-// temporary file in the same directory, flushes it to disk, renames it over
-// path and flushes the directory, so that a crash at any instant leaves the
-// old file or the new one, never a torn mix. If anything fails, the old file
-// is left as it was and the temporary file is removed.
+// ErrNotRegular is returned by WriteFile when path exists and is not a
+// regular file: a device, FIFO, socket, directory or symbolic link is never
+// replaced.
+var ErrNotRegular = errors.New("not a regular file")
+
+// WriteFile replaces the regular file at path with what write produces. It
+// writes a temporary file in the same directory, flushes it to disk,
+// renames it over path and flushes the directory, so that a crash at any
+// instant leaves the old file or the new one, never a torn mix. If anything
+// fails, the old file is left as it was and the temporary file is removed.
+// The temporary file's name is "." + the base name + ".tmp-" + a random
+// suffix: a crash between its creation and the rename leaves it behind.
 //
 // A new file gets mode perm. An existing file keeps its mode where that is
-// stricter than perm. If path is a symbolic link, the file it points to is
-// replaced and the link is kept.
+// stricter than perm. path must name a regular file or nothing: links are
+// the caller's to resolve.
 func WriteFile(path string, perm fs.FileMode, write func(w io.Writer) error) (err error) {
 	target := path
-	if resolved, err := filepath.EvalSymlinks(path); err == nil {
-		target = resolved
-	}
 	mode := perm
-	if fi, err := os.Stat(target); err == nil {
+	if fi, err := os.Lstat(target); err == nil {
+		if !fi.Mode().IsRegular() {
+			return fmt.Errorf("%s: %w", target, ErrNotRegular)
+		}
 		mode = fi.Mode().Perm() & perm
 	}
 	dir, base := filepath.Split(target)

@@ -1,0 +1,190 @@
+package httpsession
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// ErrUnsafePath is wrapped by the error for a cookie file path that this
+// package will not read or replace: a FIFO, device, socket or directory
+// where a regular file belongs, a symbolic link that another user planted
+// in a shared directory, or a lock file that is not a regular file.
+var ErrUnsafePath = errors.New("httpsession: unsafe cookie file path")
+
+// MaxFileSize bounds how much of a cookie file Load, Open and Save read: 64
+// MiB, some 200,000 cookies. A larger file is refused with an error that
+// wraps ErrCorrupt, and never overwritten.
+const MaxFileSize = 64 << 20
+
+// maxLinks bounds how many symbolic links resolvePath follows, as the
+// kernel's own limit does.
+const maxLinks = 40
+
+// resolvePath returns the file that path names, following symbolic links
+// only where Linux's protected_symlinks rule would: a link in a directory
+// that is world-writable and sticky (such as /tmp) is followed only if it
+// belongs to the caller or to the directory's owner, so that another user
+// cannot point our cookie file at a file of ours. The result may not exist
+// yet; if it does, it is a regular file.
+func resolvePath(path string) (string, error) {
+	if path == "" {
+		return "", fmt.Errorf("%w: empty path", ErrUnsafePath)
+	}
+	p, err := filepath.Abs(path)
+	if err != nil {
+		return "", err
+	}
+	for links := 0; ; links++ {
+		// Directories above the file are the kernel's business; resolve
+		// them so that a relative link target is read from the right place.
+		if dir, err := filepath.EvalSymlinks(filepath.Dir(p)); err == nil {
+			p = filepath.Join(dir, filepath.Base(p))
+		}
+		fi, err := os.Lstat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			return p, nil
+		}
+		if err != nil {
+			return "", err
+		}
+		if fi.Mode()&fs.ModeSymlink == 0 {
+			return p, regular(p, fi)
+		}
+		if links == maxLinks {
+			return "", fmt.Errorf("%w: %s: too many levels of symbolic links", ErrUnsafePath, path)
+		}
+		if err := linkAllowed(p, fi); err != nil {
+			return "", err
+		}
+		target, err := os.Readlink(p)
+		if err != nil {
+			return "", err
+		}
+		if !filepath.IsAbs(target) {
+			target = filepath.Join(filepath.Dir(p), target)
+		}
+		p = target
+	}
+}
+
+// regular returns an error wrapping ErrUnsafePath unless fi is a regular
+// file.
+func regular(path string, fi fs.FileInfo) error {
+	if fi.Mode().IsRegular() {
+		return nil
+	}
+	kind := "not a regular file"
+	switch m := fi.Mode(); {
+	case m.IsDir():
+		kind = "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		kind = "a FIFO"
+	case m&fs.ModeSocket != 0:
+		kind = "a socket"
+	case m&fs.ModeDevice != 0:
+		kind = "a device"
+	case m&fs.ModeSymlink != 0:
+		kind = "a symbolic link"
+	}
+	return fmt.Errorf("%w: %s is %s", ErrUnsafePath, path, kind)
+}
+
+// readRegular reads the regular file at a resolved path, at most
+// MaxFileSize bytes, without following a link and without blocking on a
+// FIFO that replaced it in the meantime. Its identity is taken from the
+// open file, so that a rename by another process between the two cannot
+// mix them.
+func readRegular(path string) ([]byte, os.FileInfo, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|openNoFollow, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := regular(path, fi); err != nil {
+		return nil, nil, err
+	}
+	if fi.Size() > MaxFileSize {
+		return nil, nil, tooLarge(path)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(data) > MaxFileSize {
+		return nil, nil, tooLarge(path)
+	}
+	return data, fi, nil
+}
+
+func tooLarge(path string) error {
+	return fmt.Errorf("%w: %s is larger than %d MiB, more than a cookie file holds", ErrCorrupt, path, MaxFileSize>>20)
+}
+
+// checkLockPath refuses a lock file path that exists and is not a regular
+// file, a symbolic link among others.
+func checkLockPath(path string) error {
+	fi, err := os.Lstat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return err
+	}
+	return regular(path, fi)
+}
+
+// tempPrefix is how the temporary files of a save of path begin
+// (internal/atomicfile writes them).
+func tempPrefix(path string) string {
+	return "." + filepath.Base(path) + ".tmp-"
+}
+
+// removeStaleTemps removes the temporary files that saves of path killed
+// before their rename left behind: each holds cookie values. The caller
+// holds the file's lock, so no save is writing one. Only regular files of
+// the caller's are removed.
+func removeStaleTemps(path string) {
+	dir := filepath.Dir(path)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	prefix := tempPrefix(path)
+	for _, de := range entries {
+		if !strings.HasPrefix(de.Name(), prefix) || !de.Type().IsRegular() {
+			continue
+		}
+		p := filepath.Join(dir, de.Name())
+		if fi, err := os.Lstat(p); err == nil && fi.Mode().IsRegular() && ownedByCaller(fi) {
+			_ = os.Remove(p)
+		}
+	}
+}
+
+// probeLockFile creates the lock file at path if it is missing, to tell at
+// once whether saves will be able to: never through a link, and only as a
+// regular file.
+func probeLockFile(path string) error {
+	if err := checkLockPath(path); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR|openNoFollow, filePerm)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	return regular(path, fi)
+}

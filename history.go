@@ -1,0 +1,200 @@
+package httpsession
+
+import (
+	"cmp"
+	"os"
+	"slices"
+	"strings"
+	"time"
+)
+
+// The sync model. Every change to a cookie is an event on one identity
+// (name, domain, host-only flag, path, partition) at a change time: a set or
+// replacement, a deletion by a server or by the program (Delete,
+// DeleteDomain, ClearSession, Clear), or the set of a cookie that has since
+// expired. Wherever two copies of a jar meet (a save merging with the file,
+// a load, a Replica's Apply), the newest change to each identity wins,
+// whether it is a set or a deletion:
+//
+//   - the later change time wins;
+//   - at the same time, a deletion wins over a set;
+//   - between two different sets at the same time, the one whose attributes
+//     compare greater (compareContent) wins, so that every copy picks the
+//     same.
+//
+// Change times come from a hybrid clock: the jar's clock, but never earlier
+// than one nanosecond after the latest change this jar has made or seen. A
+// change made after seeing another therefore wins over it even when the
+// clocks of the two writers disagree.
+//
+// Limits are not changes: a cookie a jar's limits evict is gone from that
+// jar's memory only.
+
+// TombstoneLifetime is how long a deletion is remembered, in a jar and in
+// the native file, after its change time: 400 days, the longest a cookie
+// may live (RFC 6265bis §5.5). A copy of a cookie older than a deletion has
+// expired by the time the deletion is forgotten, unless it is a session
+// cookie held all that time by a writer that never synchronised.
+const TombstoneLifetime = 400 * 24 * time.Hour
+
+// maxTombstones bounds the deletions a jar or a file remembers; past it the
+// oldest are forgotten first.
+const maxTombstones = 100_000
+
+// history is what merges need beyond a jar's cookies: the change clock, the
+// deletions, and what each file held when this jar last read or wrote it.
+// It belongs to persistence; the jar only tells it of changes. The jar's
+// lock guards it.
+type history struct {
+	last  time.Time               // the latest change time made or seen
+	tombs map[cookieID]time.Time  // deletions, at their change times
+	files map[string]*fileState   // by resolved path
+	spare map[cookieID]*heldEntry // reused by merges
+}
+
+// stamp returns the change time for a change made now: now, or a nanosecond
+// after the latest change made or seen, whichever is later.
+func (h *history) stamp(now time.Time) time.Time {
+	if !now.After(h.last) {
+		now = h.last.Add(time.Nanosecond)
+	}
+	h.last = now
+	return now
+}
+
+// observe moves the change clock past a change made elsewhere.
+func (h *history) observe(at time.Time) {
+	if at.After(h.last) {
+		h.last = at
+	}
+}
+
+// delete records a deletion of id at the change time at, unless a later one
+// is recorded.
+func (h *history) delete(id cookieID, at time.Time) {
+	h.observe(at)
+	if old, ok := h.tombs[id]; ok && old.After(at) {
+		return
+	}
+	if h.tombs == nil {
+		h.tombs = make(map[cookieID]time.Time)
+	}
+	h.tombs[id] = at
+}
+
+// forget drops the deletion of id once a later set has replaced it.
+func (h *history) forget(id cookieID, at time.Time) {
+	if t, ok := h.tombs[id]; ok && at.After(t) {
+		delete(h.tombs, id)
+	}
+}
+
+// tomb returns the recorded deletion of id.
+func (h *history) tomb(id cookieID) (time.Time, bool) {
+	t, ok := h.tombs[id]
+	return t, ok
+}
+
+// prune forgets deletions older than TombstoneLifetime and, past
+// maxTombstones, the oldest.
+func (h *history) prune(now time.Time) {
+	horizon := now.Add(-TombstoneLifetime)
+	for id, at := range h.tombs {
+		if at.Before(horizon) {
+			delete(h.tombs, id)
+		}
+	}
+	if len(h.tombs) <= maxTombstones {
+		return
+	}
+	times := make([]time.Time, 0, len(h.tombs))
+	for _, at := range h.tombs {
+		times = append(times, at)
+	}
+	slices.SortFunc(times, func(a, b time.Time) int { return b.Compare(a) })
+	cut := times[maxTombstones-1]
+	for id, at := range h.tombs {
+		if at.Before(cut) {
+			delete(h.tombs, id)
+		}
+	}
+}
+
+// fileState is what a jar knows of a file it last loaded or saved.
+type fileState struct {
+	info   os.FileInfo // the file as we last read or wrote it
+	format fileFormat
+	// held lists the cookies the file held then, with their change times
+	// (and, for cookies.txt, which carries no times, a sum of each line),
+	// so that a record gone from the file since is known to be deleted
+	// there, and a cookies.txt line changed since is known to be changed.
+	held []heldRecord
+	// carried is what the file held that could not be read or was
+	// refused: it is written back as it was.
+	carried carried
+	// complete reports that the jar held everything the file did, as of
+	// evictions: until the jar evicts again, a save of an unchanged file
+	// can write the jar's own state without reading the file.
+	complete  bool
+	evictions uint64
+}
+
+// heldRecord is one cookie a file held.
+type heldRecord struct {
+	id  cookieID
+	at  time.Time
+	sum uint64 // cookies.txt only: the line's sum
+}
+
+// heldEntry is a heldRecord in a merge's index, with whether the file
+// still holds it.
+type heldEntry struct {
+	heldRecord
+	seen bool
+}
+
+// unchanged reports whether the file is still the one we last read or wrote.
+func (s *fileState) unchanged(fi os.FileInfo) bool {
+	return s != nil && s.info != nil && fi != nil && os.SameFile(s.info, fi) &&
+		s.info.ModTime().Equal(fi.ModTime()) && s.info.Size() == fi.Size()
+}
+
+// file returns what the jar knows of the file at path, or nil.
+func (h *history) file(path string) *fileState {
+	return h.files[path]
+}
+
+// setFile records what the jar knows of the file at path.
+func (h *history) setFile(path string, st *fileState) {
+	if h.files == nil {
+		h.files = make(map[string]*fileState)
+	}
+	h.files[path] = st
+}
+
+// newer reports whether change a wins over change b under the sync model:
+// the later time; at the same time a deletion (nil cookie) over a set;
+// between two sets at the same time, the greater by compareContent.
+func newer(aAt time.Time, a *Cookie, bAt time.Time, b *Cookie) bool {
+	if c := aAt.Compare(bAt); c != 0 {
+		return c > 0
+	}
+	if (a == nil) != (b == nil) {
+		return a == nil
+	}
+	return a != nil && compareContent(a, b) > 0
+}
+
+// compareContent orders two versions of one cookie by what a change can
+// alter. Last access is left out: sending a cookie is not a change.
+func compareContent(a, b *Cookie) int {
+	return cmp.Or(
+		strings.Compare(a.Value, b.Value),
+		compareBool(a.Quoted, b.Quoted),
+		a.Expires.Compare(b.Expires),
+		compareBool(a.Secure, b.Secure),
+		compareBool(a.HttpOnly, b.HttpOnly),
+		cmp.Compare(a.SameSite, b.SameSite),
+		a.Created.Compare(b.Created),
+	)
+}
