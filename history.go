@@ -46,10 +46,49 @@ const maxTombstones = 100_000
 // It belongs to persistence; the jar only tells it of changes. The jar's
 // lock guards it.
 type history struct {
-	last  time.Time               // the latest change time made or seen
-	tombs map[cookieID]time.Time  // deletions, at their change times
-	files map[string]*fileState   // by resolved path
-	spare map[cookieID]*heldEntry // reused by merges
+	last  time.Time              // the latest change time made or seen
+	tombs map[cookieID]time.Time // deletions, at their change times
+	files map[string]*fileState  // by resolved path
+	// unsaved holds cookies the jar's limits evicted before any save
+	// wrote them (their change is later than the last save): the next
+	// save writes them, so that a set is not lost to a limit.
+	unsaved map[cookieID]*entry
+	savedAt time.Time // the change clock when the last save merged
+}
+
+// maxUnsaved bounds the evicted cookies a jar keeps for its next save,
+// unless its total limit is larger.
+const maxUnsaved = DefaultTotalLimit
+
+// keepEvicted keeps a copy of an evicted cookie whose change no save has
+// written yet, up to limit cookies, dropping the oldest change first.
+func (h *history) keepEvicted(e *entry, limit int) {
+	if !e.updated.After(h.savedAt) {
+		return // a save wrote it, or it came from a file
+	}
+	if h.unsaved == nil {
+		h.unsaved = make(map[cookieID]*entry)
+	}
+	c := *e
+	h.unsaved[e.id()] = &c
+
+	if len(h.unsaved) <= limit {
+		return
+	}
+	var oldest *entry
+	for _, u := range h.unsaved {
+		if oldest == nil || u.updated.Before(oldest.updated) {
+			oldest = u
+		}
+	}
+	delete(h.unsaved, oldest.id())
+}
+
+// saved records that a save merged everything up to the change clock's
+// present: the evicted cookies it wrote need keeping no longer.
+func (h *history) saved() {
+	h.savedAt = h.last
+	h.unsaved = nil
 }
 
 // stamp returns the change time for a change made now: now, or a nanosecond
@@ -80,13 +119,16 @@ func (h *history) delete(id cookieID, at time.Time) {
 		h.tombs = make(map[cookieID]time.Time)
 	}
 	h.tombs[id] = at
+	delete(h.unsaved, id)
 }
 
-// forget drops the deletion of id once a later set has replaced it.
+// forget drops the deletion of id, and an evicted copy kept for the next
+// save, once a later set has replaced them.
 func (h *history) forget(id cookieID, at time.Time) {
 	if t, ok := h.tombs[id]; ok && at.After(t) {
 		delete(h.tombs, id)
 	}
+	delete(h.unsaved, id)
 }
 
 // tomb returns the recorded deletion of id.
@@ -144,13 +186,6 @@ type heldRecord struct {
 	id  cookieID
 	at  time.Time
 	sum uint64 // cookies.txt only: the line's sum
-}
-
-// heldEntry is a heldRecord in a merge's index, with whether the file
-// still holds it.
-type heldEntry struct {
-	heldRecord
-	seen bool
 }
 
 // unchanged reports whether the file is still the one we last read or wrote.

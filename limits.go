@@ -66,5 +66,7 @@ func (j *Jar) evict(cands []*entry, excess int, now time.Time) {
 		}
 		j.store.remove(e.id())
 		j.evictions++
+		// A change no save has written yet waits for the next one.
+		j.hist.keepEvicted(e, max(j.total, maxUnsaved))
 	}
 }

@@ -18,6 +18,7 @@ type fileChange struct {
 	e     *entry      // the cookie as the jar would store it; nil for a deletion
 	fc    *fileCookie // the record it came from, nil for a deletion
 	ident cookieID
+	sum   uint64 // cookies.txt: the line's sum
 	// echo marks a cookies.txt line that is as this jar last read or wrote
 	// it: no change of the file's own, which the jar's copy of the same
 	// age or newer supersedes.
@@ -59,154 +60,189 @@ func (j *Jar) mergeFile(v *fileView, st *fileState, now time.Time, opt mergeOpti
 			held[h.id] = h
 		}
 	}
-	// The file's changes, the newest per identity, in creation order.
-	side := make(map[cookieID]*fileChange, len(v.cookies)+len(v.tombs))
-	var order []cookieID
-	add := func(id cookieID, f *fileChange) {
-		old := side[id]
-		if old == nil {
-			order = append(order, id)
-		} else if !newer(f.at, f.cookie(), old.at, old.cookie()) {
-			return
+	changes := j.fileChanges(v, held, now)
+	evictions := j.evictions
+	if !opt.write && held == nil {
+		// A load with nothing to compare the file with: each change is
+		// weighed against the jar's as it comes, duplicates included.
+		for i := range changes {
+			f := &changes[i]
+			j.take(f, j.fileWins(f), now)
 		}
-		side[id] = f
+		return &merged{held: heldOf(changes), complete: j.evictions == evictions}
 	}
-	var fileHeld []heldRecord
-	for _, fc := range sortByCreation(v.cookies) {
-		e, expired, err := j.prepare(&fc.Cookie, fc.partition, now)
-		if err != nil {
-			v.refuse(fc, err)
+
+	// The file's changes, the newest per identity.
+	side := make(map[cookieID]int, len(changes))
+	kept := changes[:0]
+	for _, f := range changes {
+		if i, ok := side[f.ident]; ok {
+			if newer(f.at, f.cookie(), kept[i].at, kept[i].cookie()) {
+				kept[i] = f
+			}
 			continue
 		}
-		id := e.id()
-		f := &fileChange{at: fc.updated, fc: fc, ident: id}
-		if v.format == formatNetscape {
-			sum := netscapeSum(&e.Cookie)
-			f.at = v.modTime
-			if h, ok := held[id]; ok {
-				if h.sum == sum {
-					f.at, f.echo = h.at, true
-				} else if !f.at.After(h.at) {
-					f.at = h.at.Add(time.Nanosecond)
-				}
-			}
-			if !expired {
-				fileHeld = append(fileHeld, heldRecord{id: id, at: f.at, sum: sum})
-			}
-		} else if !expired {
-			fileHeld = append(fileHeld, heldRecord{id: id, at: f.at})
-		}
-		if !expired {
-			e.updated, e.seq = f.at, fc.seq
-			f.e = &e
-		}
-		add(id, f)
+		side[f.ident] = len(kept)
+		kept = append(kept, f)
 	}
-	for i := range v.tombs {
-		t := &v.tombs[i]
-		if id, ok := j.tombID(t); ok {
-			add(id, &fileChange{at: t.at, ident: id})
-		} else {
-			v.refuseTomb(t)
-		}
-	}
+	changes = kept
+	fileHeld := heldOf(changes)
 	// A cookie the file held at our last sync and holds no more, with no
 	// deletion recorded: it was deleted there since, by a writer that
 	// keeps no deletions (cookies.txt, a hand edit, Overwrite) or after
 	// its deletion was forgotten. The deletion is no older than what the
 	// file held.
 	for id, h := range held {
-		if side[id] == nil {
+		if _, ok := side[id]; !ok {
 			at := h.at
 			if v.format == formatNetscape && v.modTime.After(at) {
 				at = v.modTime
 			}
-			add(id, &fileChange{at: at, ident: id})
+			side[id] = len(changes)
+			changes = append(changes, fileChange{at: at, ident: id})
 		}
 	}
-
-	// Which side wins each identity the file knows.
-	wins := make([]bool, len(order))
-	for i, id := range order {
-		f := side[id]
-		jarAt, jarC, ok := j.versionOf(id)
-		switch {
-		case !ok:
-			wins[i] = true
-		case f.echo:
-			wins[i] = jarAt.Before(f.at)
-		default:
-			wins[i] = newer(f.at, f.cookie(), jarAt, jarC)
-		}
+	wins := make([]bool, len(changes))
+	for i := range changes {
+		wins[i] = j.fileWins(&changes[i])
 	}
-
 	var out *merged
 	if opt.write {
-		out = j.mergedOutput(v, side, order, wins, now, opt)
+		// Before the jar takes the file's changes: its limits could
+		// evict a winner.
+		out = j.mergedOutput(changes, side, wins, now, opt)
 	}
-
-	// Take the file's winning changes into the jar, oldest creation first.
-	evictions := j.evictions
-	for i, id := range order {
-		f := side[id]
-		if !wins[i] {
-			if e := j.store.get(id); e != nil && f.fc != nil && f.fc.LastAccess.After(e.LastAccess) {
-				e.LastAccess = f.fc.LastAccess.UTC() // a later use seen elsewhere still counts for eviction
-			}
-			continue
-		}
-		if f.e == nil {
-			var ident Cookie
-			if e := j.store.get(id); e != nil {
-				ident = e.Cookie
-				j.store.remove(id)
-			} else {
-				ident = identCookie(id)
-			}
-			j.deleted(id, &ident, f.at)
-			continue
-		}
-		e := *f.e
-		if old := j.store.get(id); old != nil && old.LastAccess.After(e.LastAccess) {
-			e.LastAccess = old.LastAccess
-		}
-		j.commit(&e, false, f.at, now)
+	for i := range changes {
+		j.take(&changes[i], wins[i], now)
 	}
 	complete := j.evictions == evictions && !opt.omitSession
 	if out == nil {
 		return &merged{held: fileHeld, complete: complete}
 	}
-	out.complete = complete
+	// Every cookie the jar holds is written; the file holds no more than
+	// the jar when the counts agree.
+	out.complete = complete && len(out.records) == j.store.len()
 	return out
 }
 
+// fileChanges reads the changes a file holds: its cookies, in creation
+// order, then its deletions. Records the jar refuses are reported and
+// carried. The caller holds j.mu.
+func (j *Jar) fileChanges(v *fileView, held map[cookieID]heldRecord, now time.Time) []fileChange {
+	changes := make([]fileChange, 0, len(v.cookies)+len(v.tombs))
+	for _, fc := range sortByCreation(v.cookies) {
+		e, expired, err := j.prepare(&fc.Cookie, fc.partition, now)
+		if err != nil {
+			v.refuse(fc, err)
+			continue
+		}
+		f := fileChange{at: fc.updated, fc: fc, ident: e.id()}
+		if v.format == formatNetscape {
+			// cookies.txt has no change times: a line as this jar last
+			// saw it is no change; any other line changed when the file
+			// was last modified, after what the jar saw.
+			f.sum = netscapeSum(&e.Cookie)
+			f.at = v.modTime
+			if h, ok := held[f.ident]; ok {
+				if h.sum == f.sum {
+					f.at, f.echo = h.at, true
+				} else if !f.at.After(h.at) {
+					f.at = h.at.Add(time.Nanosecond)
+				}
+			}
+		}
+		if !expired {
+			e.updated, e.seq = f.at, fc.seq
+			f.e = &e
+		}
+		changes = append(changes, f)
+	}
+	for i := range v.tombs {
+		t := &v.tombs[i]
+		if id, ok := j.tombID(t); ok {
+			changes = append(changes, fileChange{at: t.at, ident: id})
+		} else {
+			v.refuseTomb(t)
+		}
+	}
+	return changes
+}
+
+// heldOf returns the cookies among a file's changes.
+func heldOf(changes []fileChange) []heldRecord {
+	held := make([]heldRecord, 0, len(changes))
+	for i := range changes {
+		if f := &changes[i]; f.e != nil {
+			held = append(held, heldRecord{id: f.ident, at: f.at, sum: f.sum})
+		}
+	}
+	return held
+}
+
+// fileWins reports whether the file's change wins over the jar's. The
+// caller holds j.mu.
+func (j *Jar) fileWins(f *fileChange) bool {
+	jarAt, jarC, ok := j.versionOf(f.ident)
+	switch {
+	case !ok:
+		return true
+	case f.echo:
+		return jarAt.Before(f.at)
+	}
+	return newer(f.at, f.cookie(), jarAt, jarC)
+}
+
+// take applies the file's change to the jar if it won; if it lost, a later
+// use of the cookie that the file saw still counts for eviction order. The
+// caller holds j.mu.
+func (j *Jar) take(f *fileChange, wins bool, now time.Time) {
+	id := f.ident
+	old := j.store.get(id)
+	switch {
+	case !wins:
+		if old != nil && f.fc != nil && f.fc.LastAccess.After(old.LastAccess) {
+			old.LastAccess = f.fc.LastAccess.UTC()
+		}
+	case f.e == nil:
+		ident := identCookie(id)
+		if old != nil {
+			ident = old.Cookie
+			j.store.remove(id)
+		}
+		j.deleted(id, &ident, f.at)
+	default:
+		e := *f.e
+		if old != nil && old.LastAccess.After(e.LastAccess) {
+			e.LastAccess = old.LastAccess
+		}
+		j.commit(&e, false, f.at, now)
+	}
+}
+
 // mergedOutput computes what a save writes: for every identity the jar or
-// the file knows, the winning change. It runs before the file's changes
-// are taken into the jar, whose limits could evict a winner. The caller
-// holds j.mu.
-func (j *Jar) mergedOutput(v *fileView, side map[cookieID]*fileChange, order []cookieID, wins []bool, now time.Time, opt mergeOptions) *merged {
+// the file knows, the winning change. The caller holds j.mu.
+func (j *Jar) mergedOutput(changes []fileChange, side map[cookieID]int, wins []bool, now time.Time, opt mergeOptions) *merged {
 	out := &merged{}
 	horizon := now.Add(-TombstoneLifetime)
-	won := make(map[cookieID]bool, len(order))
-	for i, id := range order {
-		won[id] = wins[i]
-	}
-	writeFile := func(id cookieID, f *fileChange) {
+	writeFile := func(f *fileChange) {
 		switch {
-		case f.e == nil:
-			if !f.at.Before(horizon) {
-				out.tombs = append(out.tombs, toTomb(id, f.at))
-			}
-		default:
-			out.add(id, f.e)
+		case f.e != nil:
+			out.add(f.ident, f.e)
+		case !f.at.Before(horizon):
+			out.tombs = append(out.tombs, toTomb(f.ident, f.at))
 		}
+	}
+	fileWon := func(id cookieID) *fileChange {
+		if i, ok := side[id]; ok && wins[i] {
+			return &changes[i]
+		}
+		return nil
 	}
 	j.store.each(func(e *entry) bool {
 		id := e.id()
-		f := side[id]
-		switch {
-		case f != nil && won[id]:
-			writeFile(id, f)
+		switch f := fileWon(id); {
+		case f != nil:
+			writeFile(f)
 		case e.expired(now):
 			if !e.updated.Before(horizon) {
 				out.tombs = append(out.tombs, toTomb(id, e.updated))
@@ -214,8 +250,8 @@ func (j *Jar) mergedOutput(v *fileView, side map[cookieID]*fileChange, order []c
 		case opt.omitSession && e.Expires.IsZero():
 			// This jar's session cookie is not written; the file keeps
 			// what it had.
-			if f != nil {
-				writeFile(id, f)
+			if i, ok := side[id]; ok {
+				writeFile(&changes[i])
 			}
 		default:
 			out.add(id, e)
@@ -226,20 +262,30 @@ func (j *Jar) mergedOutput(v *fileView, side map[cookieID]*fileChange, order []c
 		if j.store.get(id) != nil {
 			continue // a set newer than the deletion, written above
 		}
-		if f := side[id]; f != nil && won[id] {
-			writeFile(id, f)
+		if f := fileWon(id); f != nil {
+			writeFile(f)
 		} else if !at.Before(horizon) {
 			out.tombs = append(out.tombs, toTomb(id, at))
 		}
 	}
-	for _, id := range order {
+	for id, e := range j.hist.unsaved {
 		if j.store.get(id) != nil {
 			continue
 		}
-		if _, ok := j.hist.tombs[id]; ok {
+		if _, ok := j.hist.tomb(id); ok {
 			continue
 		}
-		writeFile(id, side[id])
+		if f := fileWon(id); f != nil {
+			writeFile(f)
+		} else if !e.expired(now) {
+			out.add(id, e)
+		}
+	}
+	for i := range changes {
+		f := &changes[i]
+		if _, _, ok := j.versionOf(f.ident); !ok {
+			writeFile(f)
+		}
 	}
 	out.sort()
 	return out
@@ -271,6 +317,15 @@ func (j *Jar) jarOutput(now time.Time) *merged {
 			out.tombs = append(out.tombs, toTomb(id, at))
 		}
 	}
+	if len(j.hist.unsaved) > 0 {
+		for id, e := range j.hist.unsaved {
+			if _, deleted := j.hist.tomb(id); !deleted && j.store.get(id) == nil && !e.expired(now) {
+				out.add(id, e)
+				out.complete = false // the file holds what the jar does not
+			}
+		}
+		out.sort()
+	}
 	slices.SortFunc(out.tombs, compareTombs)
 	return out
 }
@@ -282,8 +337,13 @@ func (j *Jar) versionOf(id cookieID) (at time.Time, c *Cookie, ok bool) {
 	if e := j.store.get(id); e != nil {
 		return e.updated, &e.Cookie, true
 	}
-	at, ok = j.hist.tomb(id)
-	return at, nil, ok
+	if at, ok = j.hist.tomb(id); ok {
+		return at, nil, true
+	}
+	if e := j.hist.unsaved[id]; e != nil {
+		return e.updated, &e.Cookie, true
+	}
+	return time.Time{}, nil, false
 }
 
 // tombID returns the identity a deletion read from a file has in the jar,

@@ -89,10 +89,6 @@ type numberedLine struct {
 	text string
 }
 
-func (c *carried) empty() bool {
-	return len(c.records) == 0 && len(c.deleted) == 0 && len(c.lines) == 0
-}
-
 // fileView is what one read of a cookie file gives a merge.
 type fileView struct {
 	format  fileFormat

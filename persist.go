@@ -324,6 +324,7 @@ func (j *Jar) save(ctx context.Context, path string, cfg saveConfig, format file
 		m = j.mergeFile(&fileView{format: formatNone}, nil, now, mergeOptions{write: true, omitSession: cfg.omitSession})
 	}
 	evictions = j.evictions
+	j.hist.saved()
 	j.unlock()
 
 	write, skipped := encoder(format, m, &keep)

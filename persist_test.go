@@ -1,6 +1,7 @@
 package httpsession
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io/fs"
@@ -36,7 +37,8 @@ func helperProcess(mode, path string) int {
 	u, _ := url.Parse("https://www.example.com/")
 	switch mode {
 	case "save-loop":
-		// Save forever, with a changing jar, until killed.
+		// Save forever, with a changing jar, until killed, telling the
+		// parent of each save that finished.
 		j := NewJar(WithLimits(0, 0))
 		for i := 0; ; i++ {
 			j.SetRawCookies(u, []string{fmt.Sprintf("c%d=%s; Max-Age=3600", i%300, strings.Repeat("v", i%200))})
@@ -44,6 +46,7 @@ func helperProcess(mode, path string) int {
 				fmt.Fprintln(os.Stderr, err)
 				return 1
 			}
+			fmt.Printf("saved %d\n", i)
 		}
 	case "add-500-a", "add-500-b":
 		j := NewJar(WithLimits(0, 0))
@@ -384,25 +387,42 @@ func TestKilledSaveLeavesLoadableFile(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("SIGKILL")
 	}
-	path := filepath.Join(t.TempDir(), "cookies.json")
+	dir := t.TempDir()
+	path := filepath.Join(dir, "cookies.json")
 	rng := rand.New(rand.NewSource(1))
 	const rounds = 25
 	for round := range rounds {
 		cmd := helperCmd(t, "save-loop", path)
+		out, err := cmd.StdoutPipe()
+		require.NoError(t, err)
 		require.NoError(t, cmd.Start())
-		time.Sleep(time.Duration(20+rng.Intn(60)) * time.Millisecond)
+		// Kill the child during a save: after it reported a few finished
+		// saves, at whatever instant of the next ones the signal lands.
+		lines := bufio.NewScanner(out)
+		want := 1 + rng.Intn(5)
+		var last string
+		for range want {
+			require.True(t, lines.Scan(), "round %d: the child stopped before saving", round)
+			last = lines.Text()
+		}
 		require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
 		_ = cmd.Wait()
-		if _, err := os.Stat(path); err != nil {
-			continue // killed before its first save finished
-		}
 		j := NewJar(WithLimits(0, 0))
 		require.NoError(t, j.Load(path), "round %d: a save killed at any instant leaves a loadable file", round)
+		var n int
+		_, err = fmt.Sscanf(last, "saved %d", &n)
+		require.NoError(t, err)
+		assert.GreaterOrEqual(t, j.Len(), min(n+1, 300), "round %d: what the child reported saved is in the file", round)
 	}
-	// Leftover temporary files are harmless; the cookie file is whole.
+	// The next save removes the temporary files killed saves left: each
+	// holds cookie values.
 	j := NewJar(WithLimits(0, 0))
 	require.NoError(t, j.Load(path))
 	assert.Positive(t, j.Len())
+	require.NoError(t, j.Save(path))
+	left, err := filepath.Glob(filepath.Join(dir, ".cookies.json.tmp-*"))
+	require.NoError(t, err)
+	assert.Empty(t, left)
 }
 
 func TestTwoProcessesSaveOneFile(t *testing.T) {

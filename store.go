@@ -21,12 +21,9 @@ type entry struct {
 	seq       uint64 // order of insertion: breaks ties between equal creation times
 	partition string // for a Partitioned cookie, the partition it is sent in
 
-	// updated is when the cookie was last set, by this jar or by whoever
-	// wrote the file it came from: merges keep the newer change.
+	// updated is the change time of the cookie's last set, in this jar or
+	// wherever it was made (history.go): merges keep the newer change.
 	updated time.Time
-	// version is the jar's change counter at that change: a change is new
-	// to a file when its version is above the file's last synchronisation.
-	version uint64
 }
 
 func (e *entry) id() cookieID {

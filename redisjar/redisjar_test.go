@@ -523,3 +523,56 @@ func TestEveryAttributeTravels(t *testing.T) {
 	require.Len(t, a.Jar().All(), 7)
 	assert.Equal(t, noAccess(a.Jar().All()), noAccess(b.Jar().All()), "every attribute, byte for byte")
 }
+
+func TestDeletionsTravelBetweenFilesAndRedis(t *testing.T) {
+	t.Parallel()
+	client := startRedis(t).client()
+	dir := t.TempDir()
+	ctx := context.Background()
+	u := mustURL(t, "https://app.example.com/")
+
+	worker, _ := openStore(t, client, "tombs")
+	worker.Jar().SetRawCookies(u, []string{"sid=fleet; Path=/", "keep=1; Path=/"})
+	require.NoError(t, worker.Flush(ctx))
+
+	// A laptop that had the fleet's login logs out, and its file records
+	// the deletion; importing that file logs the fleet out too.
+	laptop := httpsession.NewJar()
+	file := filepath.Join(dir, "laptop.json")
+	require.NoError(t, worker.Jar().Save(file))
+	require.NoError(t, laptop.Load(file))
+	require.True(t, laptop.Delete("app.example.com", "/", "sid"))
+	require.NoError(t, laptop.Save(file))
+	require.NoError(t, redisjar.Import(ctx, client, "tombs", file, redisjar.WithErrorHandler(func(error) {})))
+	assert.Equal(t, "keep=1", worker.Jar().CookieHeader(u), "the file's deletion reached the fleet")
+
+	// And a deletion made in the fleet reaches a file exported from it, so
+	// that merging that file with an older one cannot bring the cookie back.
+	out := filepath.Join(dir, "export.json")
+	old := httpsession.NewJar()
+	old.SetRawCookies(u, []string{"keep=old; Path=/"}) // set before the fleet's deletion
+	require.NoError(t, old.Save(out))
+	worker.Jar().SetRawCookies(u, []string{"keep=; Max-Age=0"})
+	require.NoError(t, worker.Flush(ctx))
+	fresh, _ := openStore(t, client, "tombs")
+	require.NoError(t, fresh.Jar().Save(out), "the export merges with the older file")
+	back := httpsession.NewJar()
+	require.NoError(t, back.Load(out))
+	assert.NotContains(t, values(back), "keep")
+	assert.NotContains(t, values(back), "sid")
+}
+
+func TestEvictionStaysInOneWorker(t *testing.T) {
+	t.Parallel()
+	client := startRedis(t).client()
+	ctx := context.Background()
+	small, _ := openStore(t, client, "limits", redisjar.WithJarOptions(httpsession.WithLimits(3, 0)))
+	big, _ := openStore(t, client, "limits")
+	u := mustURL(t, "https://shop.example.com/")
+	for i := range 6 {
+		small.Jar().SetRawCookies(u, []string{"c" + strconv.Itoa(i) + "=1"})
+	}
+	require.NoError(t, small.Flush(ctx))
+	assert.LessOrEqual(t, small.Jar().Len(), 3, "the small worker holds what its limits allow")
+	assert.Len(t, values(big.Jar()), 6, "limits are local: what one worker evicts, the fleet keeps")
+}

@@ -14,9 +14,11 @@ is native JSON, any other is cookies.txt. It is replaced atomically and
 keeps its permissions.
 
 Expired cookies are dropped whenever a file is loaded, so -expired only
-says so explicitly. Records that cannot be loaded are reported (exit status
-3) and are not written back. A cookies.txt file is written afresh: its
-comments are not kept.
+says so explicitly; a native file remembers them as deleted, so that an
+older copy elsewhere cannot come back. Session cookies removed with
+-session are deleted the same way. Records that cannot be loaded are
+reported (exit status 3) and kept in the file as they are, and so are the
+comments of a cookies.txt file.
 
 Examples:
   cookiejar clean cookies.txt

@@ -1,0 +1,553 @@
+package httpsession
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Regression tests for the sync model (history.go, merge.go): each is named
+// after the behaviour it keeps, and would fail if it broke.
+
+// syncJars returns n jars on one shared clock.
+func syncJars(clock *testClock, n int, opts ...JarOption) []*Jar {
+	jars := make([]*Jar, n)
+	for i := range jars {
+		jars[i] = NewJar(append([]JarOption{WithClock(clock.now)}, opts...)...)
+	}
+	return jars
+}
+
+func sidCookie(value string) Cookie {
+	return Cookie{Name: "sid", Value: value, Domain: "example.com", Path: "/", HostOnly: true}
+}
+
+func hasCookie(j *Jar, name string) bool {
+	for _, c := range j.All() {
+		if c.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// fileCookies loads path into a fresh unlimited jar and returns its cookies
+// by name.
+func fileCookies(t *testing.T, clock *testClock, path string) map[string]Cookie {
+	t.Helper()
+	j := NewJar(WithClock(clock.now), WithLimits(0, 0))
+	require.NoError(t, j.Load(path))
+	out := make(map[string]Cookie)
+	for _, c := range j.All() {
+		out[c.Name] = c
+	}
+	return out
+}
+
+func TestLoadKeepsANewerDeletionMadeHere(t *testing.T) {
+	clock := newTestClock()
+	path := filepath.Join(t.TempDir(), "cookies.json")
+	js := syncJars(clock, 2)
+	a, b := js[0], js[1]
+	require.NoError(t, b.Set(sidCookie("1")))
+	require.NoError(t, b.Save(path))
+	require.NoError(t, a.Load(path))
+	clock.advance(time.Second)
+	assert.True(t, a.Delete("example.com", "/", "sid"), "a logout")
+	require.NoError(t, a.Load(path), "the file still holds the older sid")
+	assert.False(t, hasCookie(a, "sid"), "Load does not undo a newer deletion made in this jar")
+	require.NoError(t, a.Save(path))
+	assert.NotContains(t, fileCookies(t, clock, path), "sid", "and the deletion reaches the file")
+}
+
+func TestLoadTakesADeletionFromTheFile(t *testing.T) {
+	clock := newTestClock()
+	path := filepath.Join(t.TempDir(), "cookies.json")
+	js := syncJars(clock, 2)
+	a, b := js[0], js[1]
+	require.NoError(t, a.Set(sidCookie("1")))
+	require.NoError(t, a.Save(path))
+	require.NoError(t, b.Load(path))
+	clock.advance(time.Second)
+	b.Delete("example.com", "/", "sid")
+	require.NoError(t, b.Save(path))
+	require.NoError(t, a.Load(path))
+	assert.False(t, hasCookie(a, "sid"), "the file's newer deletion removes the jar's copy")
+	require.NoError(t, a.Save(path))
+	assert.NotContains(t, fileCookies(t, clock, path), "sid", "Load then Save does not write the deleted cookie back")
+}
+
+func TestSmallerLimitsNeverDeleteFromTheFile(t *testing.T) {
+	clock := newTestClock()
+	path := filepath.Join(t.TempDir(), "cookies.json")
+	big := NewJar(WithClock(clock.now), WithLimits(1000, 10000))
+	for i := range 500 {
+		require.NoError(t, big.Set(Cookie{Name: fmt.Sprintf("c%03d", i), Value: "v", Domain: "shop.example", HostOnly: true}))
+	}
+	require.NoError(t, big.Save(path))
+	small := NewJar(WithClock(clock.now)) // 180 per site
+	require.NoError(t, small.Load(path))
+	assert.LessOrEqual(t, small.Len(), DefaultPerDomainLimit, "the small jar holds what its limits allow")
+	require.NoError(t, small.Set(Cookie{Name: "other", Value: "1", Domain: "elsewhere.example", HostOnly: true}))
+	require.NoError(t, small.Save(path))
+	assert.Len(t, fileCookies(t, clock, path), 501, "a save never removes from the file what this jar could not hold")
+	require.NoError(t, small.Save(path), "a second save, with nothing new")
+	assert.Len(t, fileCookies(t, clock, path), 501)
+	require.NoError(t, big.Save(path))
+	assert.Equal(t, 501, big.Len(), "the jar with larger limits loses nothing from memory")
+}
+
+func TestEvictionIsNotADeletion(t *testing.T) {
+	clock := newTestClock()
+	rep := &recordingReplica{}
+	j := NewJar(WithClock(clock.now), WithLimits(2, 0), WithReplica(rep))
+	for _, name := range []string{"a", "b", "c"} {
+		clock.advance(time.Second)
+		require.NoError(t, j.Set(Cookie{Name: name, Value: "1", Domain: "example.com", HostOnly: true}))
+	}
+	assert.Equal(t, 2, j.Len(), "one cookie was evicted")
+	for _, ch := range rep.all() {
+		assert.False(t, ch.Deleted, "an eviction tells the Replica nothing: %+v", ch)
+	}
+	last := rep.all()[len(rep.all())-1]
+	assert.Equal(t, "c", last.Cookie.Name)
+	assert.Equal(t, clock.now().UTC(), last.Updated, "the stored cookie's change carries its own time")
+}
+
+// recordingReplica is a Replica that records what it is told.
+type recordingReplica struct {
+	mu      sync.Mutex
+	changes []Change
+}
+
+func (r *recordingReplica) Refresh() {}
+func (r *recordingReplica) Changed(chs []Change) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.changes = append(r.changes, chs...)
+}
+func (r *recordingReplica) all() []Change {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]Change(nil), r.changes...)
+}
+
+func TestDeletionInAFreshJarBeatsAnOlderFileCopy(t *testing.T) {
+	clock := newTestClock()
+	path := filepath.Join(t.TempDir(), "cookies.json")
+	js := syncJars(clock, 3)
+	require.NoError(t, js[0].Set(sidCookie("old")))
+	require.NoError(t, js[0].Save(path))
+	clock.advance(time.Second)
+
+	// Set then delete in a jar that never read the file.
+	require.NoError(t, js[1].Set(sidCookie("new")))
+	js[1].Delete("example.com", "/", "sid")
+	require.NoError(t, js[1].Save(path))
+	assert.NotContains(t, fileCookies(t, clock, path), "sid")
+	assert.False(t, hasCookie(js[1], "sid"), "the older copy does not come back into the jar")
+
+	// A deletion of a cookie the jar never held is a change all the same.
+	require.NoError(t, js[0].Set(sidCookie("again")))
+	require.NoError(t, js[0].Save(path))
+	clock.advance(time.Second)
+	assert.False(t, js[2].Delete("example.com", "/", "sid"), "nothing held")
+	require.NoError(t, js[2].Save(path))
+	assert.NotContains(t, fileCookies(t, clock, path), "sid", "an older copy elsewhere is deleted")
+}
+
+func TestExpiryDoesNotBringBackAnOlderCopy(t *testing.T) {
+	clock := newTestClock()
+	path := filepath.Join(t.TempDir(), "cookies.json")
+	js := syncJars(clock, 2)
+	long := sidCookie("long")
+	long.Expires = clock.now().Add(24 * time.Hour)
+	require.NoError(t, js[0].Set(long))
+	require.NoError(t, js[0].Save(path))
+	require.NoError(t, js[1].Load(path))
+	clock.advance(time.Second)
+	short := sidCookie("short")
+	short.Expires = clock.now().Add(time.Minute)
+	require.NoError(t, js[1].Set(short), "a newer set with a short life")
+	clock.advance(time.Hour)
+	assert.False(t, hasCookie(js[1], "sid"), "expired")
+	require.NoError(t, js[1].Save(path))
+	assert.NotContains(t, fileCookies(t, clock, path), "sid", "the file's older, longer-lived copy does not come back")
+	require.NoError(t, js[0].Save(path))
+	assert.NotContains(t, fileCookies(t, clock, path), "sid")
+}
+
+func TestTombstonesAreForgottenAfterTheirLifetime(t *testing.T) {
+	clock := newTestClock()
+	path := filepath.Join(t.TempDir(), "cookies.json")
+	j := NewJar(WithClock(clock.now))
+	require.NoError(t, j.Set(sidCookie("1")))
+	j.Delete("example.com", "/", "sid")
+	require.NoError(t, j.Save(path))
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Contains(t, string(data), `"name":"sid"`, "the deletion is in the file")
+	clock.advance(TombstoneLifetime + time.Hour)
+	require.NoError(t, j.Set(Cookie{Name: "other", Value: "1", Domain: "example.com", HostOnly: true}))
+	require.NoError(t, j.Save(path))
+	data, err = os.ReadFile(path)
+	require.NoError(t, err)
+	assert.NotContains(t, string(data), `"name":"sid"`, "and gone after TombstoneLifetime")
+}
+
+func TestVersion1FilesStillLoad(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cookies.json")
+	v1 := `{"version": 1, "cookies": [
+  {"name":"a","value":"1","domain":"example.com","path":"/","hostOnly":true,"secure":false,"httpOnly":false,"created":"2026-03-01T11:00:00Z","lastAccess":"2026-03-01T11:00:00Z","updated":"2026-03-01T11:00:00Z"}
+]}`
+	require.NoError(t, os.WriteFile(path, []byte(v1), 0o600))
+	clock := newTestClock()
+	j := NewJar(WithClock(clock.now))
+	require.NoError(t, j.Load(path))
+	assert.True(t, hasCookie(j, "a"))
+	require.NoError(t, j.Save(path))
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(string(data), `{"version": 2,`), "saves write version 2")
+}
+
+func TestUnreadableRecordsAreKeptAndReported(t *testing.T) {
+	for _, tt := range []struct {
+		name, file, keep string
+		line             int
+	}{
+		{
+			name: "cookies.txt line with spaces for tabs, and comments",
+			file: "# Netscape HTTP Cookie File\n# my notes\n" +
+				".example.com\tTRUE\t/\tFALSE\t0\tgood\t1\n" +
+				".example.com TRUE / FALSE 0 edited 2\n",
+			keep: ".example.com TRUE / FALSE 0 edited 2\n",
+			line: 4,
+		},
+		{
+			name: "native record with a field that cannot be read",
+			file: `{"version": 2, "cookies": [` + "\n" +
+				`  {"name":"good","value":"1","domain":"example.com","path":"/","hostOnly":true,"secure":false,"httpOnly":false,"created":"2026-03-01T11:00:00Z","lastAccess":"2026-03-01T11:00:00Z","updated":"2026-03-01T11:00:00Z"},` + "\n" +
+				`  {"name":"odd","value":"2","domain":"example.com","path":"/","hostOnly":true,"secure":false,"httpOnly":false,"sameSite":"sideways","created":"2026-03-01T11:00:00Z","lastAccess":"2026-03-01T11:00:00Z","updated":"2026-03-01T11:00:00Z"},` + "\n" +
+				`  {"name": 5, "future": true}` + "\n" +
+				"]}\n",
+			keep: `{"name": 5, "future": true}`,
+			line: 3,
+		},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "cookies.txt")
+			if tt.file[0] == '{' {
+				path = filepath.Join(t.TempDir(), "cookies.json")
+			}
+			require.NoError(t, os.WriteFile(path, []byte(tt.file), 0o600))
+			s, err := Open(path, WithJarOptions(WithClock(newTestClock().now)))
+			var fe *FileError
+			require.ErrorAs(t, err, &fe, "Open reports what it did not load")
+			require.NotNil(t, s)
+			assert.Equal(t, tt.line, fe.Lines[0].Line, "by line")
+			require.NoError(t, s.Jar().Set(Cookie{Name: "new", Value: "1", Domain: "example.com", HostOnly: true}))
+			require.NoError(t, s.Close())
+			data, err := os.ReadFile(path)
+			require.NoError(t, err)
+			assert.Contains(t, string(data), tt.keep, "the record is carried through the save as it was")
+			if strings.HasPrefix(tt.file, "#") {
+				assert.Contains(t, string(data), "# my notes\n", "comments too")
+			}
+			j := NewJar(WithClock(newTestClock().now))
+			err = j.Load(path)
+			require.ErrorAs(t, err, &fe, "and reported again")
+			assert.True(t, hasCookie(j, "good") && hasCookie(j, "new"))
+			// Overwrite drops them on purpose.
+			require.NoError(t, j.saveFile(context.Background(), path, fe0Format(path), []SaveOption{Overwrite()}))
+			require.NoError(t, NewJar(WithClock(newTestClock().now)).Load(path))
+		})
+	}
+}
+
+func fe0Format(path string) fileFormat {
+	if strings.HasSuffix(path, ".txt") {
+		return formatNetscape
+	}
+	return formatNative
+}
+
+func TestJSONThatIsNotACookieFileIsNeverWrittenOver(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cookies.json")
+	other := `{"version": 1, "name": "my-service", "port": 8080}`
+	require.NoError(t, os.WriteFile(path, []byte(other), 0o600))
+	s, err := Open(path)
+	require.ErrorIs(t, err, ErrCorrupt)
+	assert.Nil(t, s)
+	j := NewJar()
+	require.NoError(t, j.Set(sidCookie("1")))
+	require.ErrorIs(t, j.Save(path), ErrCorrupt)
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, other, string(data))
+}
+
+// watchdog fails the test if fn has not returned within a minute: fn must
+// not block at all, and a minute is only a bound on a broken build.
+func watchdog(t *testing.T, what string, fn func()) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() { defer close(done); fn() }()
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		t.Fatalf("%s blocked", what)
+	}
+}
+
+func TestOnlyRegularFilesAreReadAndReplaced(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	require.NoError(t, syscall.Mkfifo(fifo, 0o600))
+	for _, path := range []string{"/dev/null", "/dev/zero", fifo, dir} {
+		t.Run(path, func(t *testing.T) {
+			before, err := os.Lstat(path)
+			require.NoError(t, err)
+			watchdog(t, "Open", func() {
+				s, err := Open(path)
+				assert.ErrorIs(t, err, ErrUnsafePath)
+				assert.Nil(t, s)
+			})
+			watchdog(t, "Load", func() { assert.ErrorIs(t, NewJar().Load(path), ErrUnsafePath) })
+			watchdog(t, "Save", func() {
+				j := NewJar()
+				require.NoError(t, j.Set(sidCookie("1")))
+				assert.ErrorIs(t, j.Save(path), ErrUnsafePath)
+			})
+			after, err := os.Lstat(path)
+			require.NoError(t, err)
+			assert.Equal(t, before.Mode(), after.Mode(), "left as it was")
+			assert.True(t, os.SameFile(before, after))
+		})
+	}
+}
+
+func TestFilesLargerThanTheBoundAreRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cookies.json")
+	f, err := os.Create(path)
+	require.NoError(t, err)
+	require.NoError(t, f.Truncate(MaxFileSize+1)) // sparse: no disk used
+	require.NoError(t, f.Close())
+	err = NewJar().Load(path)
+	require.ErrorIs(t, err, ErrCorrupt)
+	assert.Contains(t, err.Error(), "larger than")
+	j := NewJar()
+	require.NoError(t, j.Set(sidCookie("1")))
+	require.ErrorIs(t, j.Save(path), ErrCorrupt, "and never overwritten")
+	fi, err := os.Stat(path)
+	require.NoError(t, err)
+	assert.Equal(t, int64(MaxFileSize+1), fi.Size())
+}
+
+// sharedDir returns a world-writable sticky directory, as /tmp is.
+func sharedDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	require.NoError(t, os.Chmod(dir, 0o777|fs.ModeSticky))
+	return dir
+}
+
+func TestLinkPlantedByAnotherUserIsNotFollowed(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to plant a link owned by another user")
+	}
+	dir := sharedDir(t)
+	victim := filepath.Join(t.TempDir(), "victim")
+	require.NoError(t, os.WriteFile(victim, []byte("precious"), 0o600))
+	path := filepath.Join(dir, "cookies.json")
+	require.NoError(t, os.Symlink(victim, path))
+	require.NoError(t, os.Lchown(path, 65534, 65534))
+
+	_, err := Open(path)
+	require.ErrorIs(t, err, ErrUnsafePath)
+	j := NewJar()
+	require.NoError(t, j.Set(sidCookie("1")))
+	require.ErrorIs(t, j.Save(path), ErrUnsafePath)
+	require.ErrorIs(t, j.Load(path), ErrUnsafePath)
+	data, err := os.ReadFile(victim)
+	require.NoError(t, err)
+	assert.Equal(t, "precious", string(data), "the link's target is untouched")
+
+	// The caller's own link in the same directory is followed.
+	own := filepath.Join(dir, "mine.json")
+	target := filepath.Join(t.TempDir(), "real.json")
+	require.NoError(t, os.Symlink(target, own))
+	require.NoError(t, j.Save(own))
+	assert.FileExists(t, target)
+}
+
+func TestLockFileLinkIsNotFollowed(t *testing.T) {
+	dir := sharedDir(t)
+	path := filepath.Join(dir, "cookies.json")
+	elsewhere := filepath.Join(t.TempDir(), "created-by-us")
+	require.NoError(t, os.Symlink(elsewhere, path+".lock"))
+	j := NewJar()
+	require.NoError(t, j.Set(sidCookie("1")))
+	require.ErrorIs(t, j.Save(path), ErrUnsafePath)
+	_, err := Open(path)
+	require.ErrorIs(t, err, ErrUnsafePath)
+	assert.NoFileExists(t, elsewhere, "no file is created through the link")
+	assert.NoFileExists(t, path)
+}
+
+func TestStaleTemporaryFilesAreRemovedBySave(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "cookies.json")
+	for _, name := range []string{".cookies.json.tmp-123", ".cookies.json.tmp-456"} {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte("sid=secret"), 0o600))
+	}
+	unrelated := filepath.Join(dir, ".other.json.tmp-1")
+	require.NoError(t, os.WriteFile(unrelated, nil, 0o600))
+	j := NewJar()
+	require.NoError(t, j.Set(sidCookie("1")))
+	require.NoError(t, j.Save(path))
+	left, err := filepath.Glob(filepath.Join(dir, ".cookies.json.tmp-*"))
+	require.NoError(t, err)
+	assert.Empty(t, left)
+	assert.FileExists(t, unrelated, "only this file's temporary files")
+}
+
+func TestCloseWaitsForASaveUnderWay(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cookies.json")
+	s, err := Open(path, WithSaveInterval(0))
+	require.NoError(t, err)
+	// Hold the file's lock, so that the save a response starts waits.
+	target, err := resolvePath(path)
+	require.NoError(t, err)
+	unlock, err := lockFile(context.Background(), target+".lock", time.Minute)
+	require.NoError(t, err)
+	ts := sessServer(t, &sessRecorder{}, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Set-Cookie", "sid=1")
+	})
+	reqDone := make(chan struct{})
+	go func() {
+		defer close(reqDone)
+		resp, err := s.Get(context.Background(), ts.URL)
+		if err == nil {
+			resp.Body.Close()
+		}
+	}()
+	// Wait until the save is under way: it holds the jar's save mutex
+	// while it waits for the file's lock.
+	for s.jar.saveMu.TryLock() {
+		s.jar.saveMu.Unlock()
+		select {
+		case <-reqDone:
+			t.Fatal("the request finished without saving")
+		case <-time.After(time.Millisecond):
+		}
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- s.Close() }()
+	unlock()
+	require.NoError(t, <-closed)
+	after, err := os.Stat(path)
+	require.NoError(t, err)
+	<-reqDone
+	now, err := os.Stat(path)
+	require.NoError(t, err)
+	assert.True(t, os.SameFile(after, now) && after.ModTime().Equal(now.ModTime()), "nothing wrote the file after Close returned")
+}
+
+func TestApplyTakesTheNewerChangeOnly(t *testing.T) {
+	clock := newTestClock()
+	j := NewJar(WithClock(clock.now))
+	require.NoError(t, j.Set(sidCookie("mine")))
+	mine := clock.now().UTC()
+	older := sidCookie("older")
+	require.NoError(t, j.Apply([]Change{{Cookie: older, Updated: mine.Add(-time.Second)}}))
+	c, _ := j.Get(mustURL(t, "https://example.com/"), "sid")
+	assert.Equal(t, "mine", c.Value, "an older change elsewhere loses")
+	require.NoError(t, j.Apply([]Change{{Cookie: sidCookie(""), Deleted: true, Updated: mine}}))
+	assert.False(t, hasCookie(j, "sid"), "a deletion at the same time wins")
+	require.NoError(t, j.Apply([]Change{{Cookie: sidCookie("stale"), Updated: mine.Add(-time.Hour)}}))
+	assert.False(t, hasCookie(j, "sid"), "and an older set does not bring it back")
+	path := filepath.Join(t.TempDir(), "cookies.json")
+	require.NoError(t, j.Save(path))
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Contains(t, string(data), `"deleted":`, "a deletion from a replica reaches the file")
+}
+
+func TestTiesAreBrokenTheSameWayEverywhere(t *testing.T) {
+	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	a, b := sidCookie("a"), sidCookie("b")
+	assert.True(t, newer(at, &b, at, &a), "between two sets, the greater value")
+	assert.False(t, newer(at, &a, at, &b))
+	assert.True(t, newer(at, nil, at, &b), "a deletion wins over a set at the same time")
+	assert.False(t, newer(at, &b, at, nil))
+	assert.False(t, newer(at, &a, at, &a), "the same change is not newer than itself")
+	assert.True(t, newer(at.Add(1), &a, at, nil), "a later set wins over a deletion")
+}
+
+func TestAChangeMadeAfterSeeingAnotherWinsWhateverTheClocks(t *testing.T) {
+	fast, slow := newTestClock(), newTestClock()
+	slow.advance(-3 * time.Hour) // b's clock is three hours behind a's
+	path := filepath.Join(t.TempDir(), "cookies.json")
+	a := NewJar(WithClock(fast.now))
+	b := NewJar(WithClock(slow.now))
+	require.NoError(t, a.Set(sidCookie("1")))
+	require.NoError(t, a.Save(path))
+	require.NoError(t, b.Load(path))
+	b.Delete("example.com", "/", "sid")
+	require.NoError(t, b.Save(path))
+	require.NoError(t, a.Load(path))
+	assert.False(t, hasCookie(a, "sid"), "b deleted what it had seen: the deletion wins")
+	require.NoError(t, b.Set(sidCookie("2")))
+	require.NoError(t, b.Save(path))
+	require.NoError(t, a.Load(path))
+	assert.True(t, hasCookie(a, "sid"), "and b's later set after that")
+}
+
+func TestCookiesTxtChangesAreFoundByComparison(t *testing.T) {
+	clock := newTestClock()
+	txt := filepath.Join(t.TempDir(), "cookies.txt")
+	j := NewJar(WithClock(clock.now))
+	for _, name := range []string{"kept", "edited", "removed", "mine"} {
+		require.NoError(t, j.Set(Cookie{Name: name, Value: "1", Domain: "example.com", HostOnly: true}))
+	}
+	require.NoError(t, j.SaveNetscape(txt))
+	clock.advance(time.Second)
+	// This jar changes "mine"; another program (curl, an editor) edits
+	// "edited" and drops "removed", keeping "kept" and "mine" as they were.
+	require.NoError(t, j.Set(Cookie{Name: "mine", Value: "2", Domain: "example.com", HostOnly: true}))
+	data, err := os.ReadFile(txt)
+	require.NoError(t, err)
+	edited := strings.Replace(string(data), "\tedited\t1\n", "\tedited\tnew\n", 1)
+	edited = strings.Replace(edited, "example.com\tFALSE\t/\tFALSE\t0\tremoved\t1\n", "", 1)
+	require.NotEqual(t, string(data), edited)
+	require.NoError(t, os.WriteFile(txt+".tmp", []byte(edited), 0o600))
+	require.NoError(t, os.Rename(txt+".tmp", txt))
+	require.NoError(t, os.Chtimes(txt, clock.now(), clock.now().Add(time.Second)))
+
+	require.NoError(t, j.SaveNetscape(txt))
+	got := map[string]string{}
+	for _, c := range j.All() {
+		got[c.Name] = c.Value
+	}
+	assert.Equal(t, map[string]string{"kept": "1", "edited": "new", "mine": "2"}, got,
+		"an edited line is a change, a removed line a deletion, a line as it was no change")
+	assert.Equal(t, got, func() map[string]string {
+		m := map[string]string{}
+		for n, c := range fileCookies(t, clock, txt) {
+			m[n] = c.Value
+		}
+		return m
+	}())
+}
