@@ -84,11 +84,17 @@ func (h *history) keepEvicted(e *entry, limit int) {
 	delete(h.unsaved, oldest.id())
 }
 
-// saved records that a save merged everything up to the change clock's
-// present: the evicted cookies it wrote need keeping no longer.
-func (h *history) saved() {
-	h.savedAt = h.last
-	h.unsaved = nil
+// saved records that a save wrote every change up to the change time at:
+// the evicted cookies it wrote need keeping no longer.
+func (h *history) saved(at time.Time) {
+	if at.After(h.savedAt) {
+		h.savedAt = at
+	}
+	for id, e := range h.unsaved {
+		if !e.updated.After(at) {
+			delete(h.unsaved, id)
+		}
+	}
 }
 
 // stamp returns the change time for a change made now: now, or a nanosecond

@@ -735,6 +735,20 @@ func smHistoryCount(short, long int) int {
 	return long
 }
 
+// smDir returns a directory for the histories' files: in memory (/dev/shm)
+// where the system has one, so that thousands of saves do not wait for a
+// disk's fsync, and under t.TempDir otherwise.
+func smDir(t *testing.T) string {
+	t.Helper()
+	if fi, err := os.Stat("/dev/shm"); err == nil && fi.IsDir() {
+		if dir, err := os.MkdirTemp("/dev/shm", "httpsession-model-"); err == nil {
+			t.Cleanup(func() { _ = os.RemoveAll(dir) })
+			return dir
+		}
+	}
+	return t.TempDir()
+}
+
 // smWorkers is how many histories run at once: more than the processors,
 // since saves spend much of their time waiting for the disk (fsync).
 func smWorkers() int { return 4 * runtime.GOMAXPROCS(0) }
@@ -749,7 +763,7 @@ func smRunMany(t *testing.T, count int, cfgs []smConfig) {
 		base = time.Now().UnixNano() % 1e12
 	}
 	t.Logf("seed %d, %d histories (replay one: -sync.seed=SEED -sync.histories=1)", base, count)
-	dir := t.TempDir()
+	dir := smDir(t)
 	var next atomic.Int64
 	var failed atomic.Bool
 	var mu sync.Mutex
@@ -805,14 +819,14 @@ func smLocalConfigs(ties bool) []smConfig {
 // in the file, whatever order the jars save and load in, and whatever
 // their limits made them forget.
 func TestSyncModel(t *testing.T) {
-	smRunMany(t, smHistoryCount(200, 1000), smLocalConfigs(false))
+	smRunMany(t, smHistoryCount(2000, 5000), smLocalConfigs(false))
 }
 
 // TestSyncModelTies runs histories in which several operations share one
 // instant. Which of two changes made at the same instant wins is not
 // specified, but the jars and the file must agree on it after a sync.
 func TestSyncModelTies(t *testing.T) {
-	smRunMany(t, smHistoryCount(80, 300), smLocalConfigs(true))
+	smRunMany(t, smHistoryCount(500, 2000), smLocalConfigs(true))
 }
 
 // smCookieNames lists a jar's cookies as "name=value".

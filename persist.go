@@ -324,7 +324,7 @@ func (j *Jar) save(ctx context.Context, path string, cfg saveConfig, format file
 		m = j.mergeFile(&fileView{format: formatNone}, nil, now, mergeOptions{write: true, omitSession: cfg.omitSession})
 	}
 	evictions = j.evictions
-	j.hist.saved()
+	mergedAt := j.hist.last
 	j.unlock()
 
 	write, skipped := encoder(format, m, &keep)
@@ -336,6 +336,7 @@ func (j *Jar) save(ctx context.Context, path string, cfg saveConfig, format file
 		return err
 	}
 	j.mu.Lock()
+	j.hist.saved(mergedAt)
 	j.hist.setFile(target, &fileState{
 		info: info, format: format, held: m.held, carried: keep,
 		complete: m.complete, evictions: evictions,
