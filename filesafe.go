@@ -30,7 +30,9 @@ const maxLinks = 40
 // that is world-writable and sticky (such as /tmp) is followed only if it
 // belongs to the caller or to the directory's owner, so that another user
 // cannot point our cookie file at a file of ours. The result may not exist
-// yet; if it does, it is a regular file.
+// yet; if it does, it is a regular file, and in such a shared directory one
+// of the caller's or the directory owner's (protected_regular), so that
+// another user cannot plant a file, or a hard link to one, for us to read.
 func resolvePath(path string) (string, error) {
 	if path == "" {
 		return "", fmt.Errorf("%w: empty path", ErrUnsafePath)
@@ -53,7 +55,10 @@ func resolvePath(path string) (string, error) {
 			return "", err
 		}
 		if fi.Mode()&fs.ModeSymlink == 0 {
-			return p, regular(p, fi)
+			if err := regular(p, fi); err != nil {
+				return "", err
+			}
+			return p, ownerAllowed(p, fi)
 		}
 		if links == maxLinks {
 			return "", fmt.Errorf("%w: %s: too many levels of symbolic links", ErrUnsafePath, path)
@@ -139,7 +144,10 @@ func checkLockPath(path string) error {
 	case err != nil:
 		return err
 	}
-	return regular(path, fi)
+	if err := regular(path, fi); err != nil {
+		return err
+	}
+	return ownerAllowed(path, fi)
 }
 
 // tempPrefix is how the temporary files of a save of path begin

@@ -12,6 +12,9 @@ const openNoFollow = 0
 // to follow.
 func linkAllowed(string, fs.FileInfo) error { return nil }
 
+// ownerAllowed allows every file where owners cannot be told apart.
+func ownerAllowed(string, fs.FileInfo) error { return nil }
+
 // ownedByCaller cannot tell owners apart here; the caller's own directory
 // is assumed.
 func ownedByCaller(fs.FileInfo) bool { return true }

@@ -30,8 +30,11 @@ type Replica interface {
 	// that changes made elsewhere can be applied first, with Apply.
 	Refresh()
 	// Changed is called after changes made in this jar, oldest first:
-	// cookies stored, replaced, deleted or evicted. Expiry is not a
-	// change: an expired cookie is expired in every copy.
+	// cookies stored or replaced, and deletions (by a server, by the
+	// program, or taken from a file by Load), each with its change time.
+	// Evictions are not told: limits belong to one jar's memory, and the
+	// shared store keeps what this jar could not hold. Nor is expiry: the
+	// store expires its copy by itself.
 	Changed(changes []Change)
 }
 

@@ -551,3 +551,27 @@ func TestCookiesTxtChangesAreFoundByComparison(t *testing.T) {
 		return m
 	}())
 }
+
+func TestFilePlantedByAnotherUserIsNotUsed(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to plant a file owned by another user")
+	}
+	dir := sharedDir(t)
+	path := filepath.Join(dir, "cookies.json")
+	planted := `{"version": 2, "cookies": [], "deleted": []}`
+	require.NoError(t, os.WriteFile(path, []byte(planted), 0o666))
+	require.NoError(t, os.Chown(path, 65534, 65534))
+	_, err := Open(path)
+	require.ErrorIs(t, err, ErrUnsafePath, "a file another user planted in a shared directory is not read")
+	j := NewJar()
+	require.NoError(t, j.Set(sidCookie("secret")))
+	require.ErrorIs(t, j.Save(path), ErrUnsafePath, "nor replaced with our cookies")
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, planted, string(data))
+
+	lock := filepath.Join(dir, "other.json")
+	require.NoError(t, os.WriteFile(lock+".lock", nil, 0o666))
+	require.NoError(t, os.Chown(lock+".lock", 65534, 65534))
+	require.ErrorIs(t, j.Save(lock), ErrUnsafePath, "nor a lock file another user planted")
+}

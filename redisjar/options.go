@@ -51,8 +51,8 @@ func defaultConfig() config {
 }
 
 // WithJarOptions configures the jar the store makes (limits, clock, public
-// suffix list). Every worker sharing a prefix should use the same limits:
-// a cookie one jar evicts is deleted for all.
+// suffix list). Limits are each worker's own: a cookie one worker's limits
+// evict stays in Redis and in the other workers.
 func WithJarOptions(opts ...httpsession.JarOption) Option {
 	return func(c *config) { c.jarOpts = append(c.jarOpts, opts...) }
 }
