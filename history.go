@@ -47,7 +47,7 @@ const maxTombstones = 100_000
 // lock guards it.
 type history struct {
 	last  time.Time              // the latest change time made or seen
-	tombs map[cookieID]time.Time // deletions, at their change times
+	tombs map[cookieID]tomb      // the last change to cookies the jar no longer holds
 	files map[string]*fileState  // by resolved path
 	// unsaved holds cookies the jar's limits evicted before any save
 	// wrote them (their change is later than the last save): the next
@@ -114,31 +114,57 @@ func (h *history) observe(at time.Time) {
 	}
 }
 
-// delete records a deletion of id at the change time at, unless a later one
-// is recorded.
-func (h *history) delete(id cookieID, at time.Time) {
-	h.observe(at)
-	if old, ok := h.tombs[id]; ok && old.After(at) {
+// tomb is the last change to a cookie the jar no longer holds: a deletion
+// at the change time at (e is nil), or a set at at whose cookie has since
+// expired (e keeps its attributes). An expired set stays a set: at the same
+// change time it is weighed against another set by its attributes, as the
+// live cookie was, and a copy whose expiry has not passed by another
+// jar's clock is not deleted by it.
+type tomb struct {
+	at time.Time
+	e  *entry
+}
+
+func (t tomb) cookie() *Cookie {
+	if t.e == nil {
+		return nil
+	}
+	return &t.e.Cookie
+}
+
+// record keeps t as the last change to id unless a newer one is recorded.
+func (h *history) record(id cookieID, t tomb) {
+	h.observe(t.at)
+	if old, ok := h.tombs[id]; ok && !newer(t.at, t.cookie(), old.at, old.cookie()) {
 		return
 	}
 	if h.tombs == nil {
-		h.tombs = make(map[cookieID]time.Time)
+		h.tombs = make(map[cookieID]tomb)
 	}
-	h.tombs[id] = at
+	h.tombs[id] = t
 	delete(h.unsaved, id)
 }
 
-// forget drops the deletion of id, and an evicted copy kept for the next
-// save, once a later set has replaced them.
-func (h *history) forget(id cookieID, at time.Time) {
-	if t, ok := h.tombs[id]; ok && at.After(t) {
-		delete(h.tombs, id)
-	}
+// delete records a deletion of id at the change time at.
+func (h *history) delete(id cookieID, at time.Time) {
+	h.record(id, tomb{at: at})
+}
+
+// expire records that the cookie e, set at e.updated, has expired.
+func (h *history) expire(e *entry) {
+	c := *e
+	h.record(e.id(), tomb{at: e.updated, e: &c})
+}
+
+// forget drops what is recorded of id, and an evicted copy kept for the
+// next save, once a newer set has replaced them.
+func (h *history) forget(id cookieID) {
+	delete(h.tombs, id)
 	delete(h.unsaved, id)
 }
 
-// tomb returns the recorded deletion of id.
-func (h *history) tomb(id cookieID) (time.Time, bool) {
+// tomb returns the recorded last change to a cookie the jar does not hold.
+func (h *history) tomb(id cookieID) (tomb, bool) {
 	t, ok := h.tombs[id]
 	return t, ok
 }
@@ -147,8 +173,8 @@ func (h *history) tomb(id cookieID) (time.Time, bool) {
 // maxTombstones, the oldest.
 func (h *history) prune(now time.Time) {
 	horizon := now.Add(-TombstoneLifetime)
-	for id, at := range h.tombs {
-		if at.Before(horizon) {
+	for id, t := range h.tombs {
+		if t.at.Before(horizon) {
 			delete(h.tombs, id)
 		}
 	}
@@ -156,13 +182,13 @@ func (h *history) prune(now time.Time) {
 		return
 	}
 	times := make([]time.Time, 0, len(h.tombs))
-	for _, at := range h.tombs {
-		times = append(times, at)
+	for _, t := range h.tombs {
+		times = append(times, t.at)
 	}
 	slices.SortFunc(times, func(a, b time.Time) int { return b.Compare(a) })
 	cut := times[maxTombstones-1]
-	for id, at := range h.tombs {
-		if at.Before(cut) {
+	for id, t := range h.tombs {
+		if t.at.Before(cut) {
 			delete(h.tombs, id)
 		}
 	}

@@ -58,7 +58,7 @@ type Jar struct {
 // e.updated. The caller holds j.mu.
 func (j *Jar) stored(e *entry) {
 	j.changes++
-	j.hist.forget(e.id(), e.updated)
+	j.hist.forget(e.id())
 	j.noteChange(Change{Cookie: e.Cookie, Partition: e.partition, Updated: e.updated})
 }
 
@@ -87,9 +87,8 @@ func (j *Jar) drop(e *entry, now time.Time) {
 // held elsewhere does not come back in its place. Expiry needs no telling
 // a Replica, which expires its copy by itself. The caller holds j.mu.
 func (j *Jar) expire(e *entry) {
-	id := e.id()
-	j.store.remove(id)
-	j.hist.delete(id, e.updated)
+	j.store.remove(e.id())
+	j.hist.expire(e)
 }
 
 // JarOption configures a Jar created by NewJar.

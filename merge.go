@@ -14,9 +14,10 @@ import (
 
 // fileChange is the file's change to one identity in a merge.
 type fileChange struct {
-	at    time.Time
-	e     *entry      // the cookie as the jar would store it; nil for a deletion
-	fc    *fileCookie // the record it came from, nil for a deletion
+	at      time.Time
+	e       *entry      // the cookie as the jar would store it; nil for a deletion
+	expired bool        // e has expired: a set, but no cookie to hold
+	fc      *fileCookie // the record it came from, nil for a deletion
 	ident cookieID
 	sum   uint64 // cookies.txt: the line's sum
 	// echo marks a cookies.txt line that is as this jar last read or wrote
@@ -121,7 +122,7 @@ func (j *Jar) mergeFile(v *fileView, st *fileState, now time.Time, opt mergeOpti
 	}
 	// Every cookie the jar holds is written; the file holds no more than
 	// the jar when the counts agree.
-	out.complete = complete && len(out.records) == j.store.len()
+	out.complete = complete && out.live(now) == j.store.len()
 	return out
 }
 
@@ -151,10 +152,8 @@ func (j *Jar) fileChanges(v *fileView, held map[cookieID]heldRecord, now time.Ti
 				}
 			}
 		}
-		if !expired {
-			e.updated, e.seq = f.at, fc.seq
-			f.e = &e
-		}
+		e.updated, e.seq = f.at, fc.seq
+		f.e, f.expired = &e, expired
 		changes = append(changes, f)
 	}
 	for i := range v.tombs {
@@ -210,6 +209,14 @@ func (j *Jar) take(f *fileChange, wins bool, now time.Time) {
 			j.store.remove(id)
 		}
 		j.deleted(id, &ident, f.at)
+	case f.expired:
+		// A newer set whose cookie has expired: the jar's copy is gone,
+		// as it would be had the jar taken the set before it expired.
+		if old != nil {
+			j.store.remove(id)
+		}
+		j.changes++
+		j.hist.expire(f.e)
 	default:
 		e := *f.e
 		if old != nil && old.LastAccess.After(e.LastAccess) {
@@ -226,9 +233,10 @@ func (j *Jar) mergedOutput(changes []fileChange, side map[cookieID]int, wins []b
 	horizon := now.Add(-TombstoneLifetime)
 	writeFile := func(f *fileChange) {
 		switch {
+		case f.at.Before(horizon) && (f.e == nil || f.expired):
 		case f.e != nil:
 			out.add(f.ident, f.e)
-		case !f.at.Before(horizon):
+		default:
 			out.tombs = append(out.tombs, toTomb(f.ident, f.at))
 		}
 	}
@@ -243,10 +251,6 @@ func (j *Jar) mergedOutput(changes []fileChange, side map[cookieID]int, wins []b
 		switch f := fileWon(id); {
 		case f != nil:
 			writeFile(f)
-		case e.expired(now):
-			if !e.updated.Before(horizon) {
-				out.tombs = append(out.tombs, toTomb(id, e.updated))
-			}
 		case opt.omitSession && e.Expires.IsZero():
 			// This jar's session cookie is not written; the file keeps
 			// what it had.
@@ -258,14 +262,18 @@ func (j *Jar) mergedOutput(changes []fileChange, side map[cookieID]int, wins []b
 		}
 		return true
 	})
-	for id, at := range j.hist.tombs {
+	for id, t := range j.hist.tombs {
 		if j.store.get(id) != nil {
-			continue // a set newer than the deletion, written above
+			continue // a set newer than what is recorded, written above
 		}
-		if f := fileWon(id); f != nil {
+		switch f := fileWon(id); {
+		case f != nil:
 			writeFile(f)
-		} else if !at.Before(horizon) {
-			out.tombs = append(out.tombs, toTomb(id, at))
+		case t.at.Before(horizon):
+		case t.e != nil:
+			out.add(id, t.e)
+		default:
+			out.tombs = append(out.tombs, toTomb(id, t.at))
 		}
 	}
 	for id, e := range j.hist.unsaved {
@@ -273,12 +281,12 @@ func (j *Jar) mergedOutput(changes []fileChange, side map[cookieID]int, wins []b
 			continue
 		}
 		if _, ok := j.hist.tomb(id); ok {
-			continue
+			continue // a newer deletion or expiry, written above
 		}
 		if f := fileWon(id); f != nil {
 			writeFile(f)
-		} else if !e.expired(now) {
-			out.add(id, e)
+		} else {
+			out.add(id, e) // expired or not: the newest change
 		}
 	}
 	for i := range changes {
@@ -289,6 +297,17 @@ func (j *Jar) mergedOutput(changes []fileChange, side map[cookieID]int, wins []b
 	}
 	out.sort()
 	return out
+}
+
+// live counts the cookies to write that have not expired at now.
+func (m *merged) live(now time.Time) int {
+	n := 0
+	for i := range m.records {
+		if e := m.records[i].Expires; e == nil || e.After(now) {
+			n++
+		}
+	}
+	return n
 }
 
 // add appends a cookie to what a save writes.
@@ -312,15 +331,21 @@ func (j *Jar) jarOutput(now time.Time) *merged {
 	if slices.ContainsFunc(entries, func(e *entry) bool { return e.partition != "" }) {
 		out.sort()
 	}
-	for id, at := range j.hist.tombs {
-		if !at.Before(horizon) && j.store.get(id) == nil {
-			out.tombs = append(out.tombs, toTomb(id, at))
+	expired := false
+	for id, t := range j.hist.tombs {
+		switch {
+		case t.at.Before(horizon) || j.store.get(id) != nil:
+		case t.e != nil:
+			out.add(id, t.e)
+			expired = true
+		default:
+			out.tombs = append(out.tombs, toTomb(id, t.at))
 		}
 	}
-	if len(j.hist.unsaved) > 0 {
+	if expired || len(j.hist.unsaved) > 0 {
 		for id, e := range j.hist.unsaved {
-			if _, deleted := j.hist.tomb(id); !deleted && j.store.get(id) == nil && !e.expired(now) {
-				out.add(id, e)
+			if _, recorded := j.hist.tomb(id); !recorded && j.store.get(id) == nil {
+				out.add(id, e) // expired or not: the newest change
 				out.complete = false // the file holds what the jar does not
 			}
 		}
@@ -337,8 +362,8 @@ func (j *Jar) versionOf(id cookieID) (at time.Time, c *Cookie, ok bool) {
 	if e := j.store.get(id); e != nil {
 		return e.updated, &e.Cookie, true
 	}
-	if at, ok = j.hist.tomb(id); ok {
-		return at, nil, true
+	if t, ok := j.hist.tomb(id); ok {
+		return t.at, t.cookie(), true
 	}
 	if e := j.hist.unsaved[id]; e != nil {
 		return e.updated, &e.Cookie, true

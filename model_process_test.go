@@ -212,5 +212,5 @@ func TestSyncModelProcesses(t *testing.T) {
 	if os.Getenv(smChildEnv) != "" {
 		t.Skip("in a child process")
 	}
-	smRunMany(t, smHistoryCount(200, 200), smProcessConfigs(t, smWorkers()))
+	smRunMany(t, smHistoryCount(300, 300), smProcessConfigs(t, smWorkers()))
 }

@@ -725,14 +725,21 @@ func (h *smHistory) report() string {
 	return b.String()
 }
 
+// smHistoryCount returns how many histories a test plays: the flag's
+// number, or short or long as -short says, a third of it under the race
+// detector.
 func smHistoryCount(short, long int) int {
 	if *smHistoriesFlag > 0 {
 		return *smHistoriesFlag
 	}
+	n := long
 	if testing.Short() {
-		return short
+		n = short
 	}
-	return long
+	if raceEnabled {
+		n /= 3
+	}
+	return n
 }
 
 // smDir returns a directory for the histories' files: in memory (/dev/shm)

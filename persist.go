@@ -327,7 +327,7 @@ func (j *Jar) save(ctx context.Context, path string, cfg saveConfig, format file
 	mergedAt := j.hist.last
 	j.unlock()
 
-	write, skipped := encoder(format, m, &keep)
+	write, skipped := encoder(format, m, &keep, now)
 	if err := atomicfile.WriteFile(target, filePerm, write); err != nil {
 		return err
 	}
@@ -352,7 +352,7 @@ func formatError(found, want fileFormat) error {
 // encoder returns the function that writes m in the given format, and
 // where it reports the cookies cookies.txt cannot hold (the file is written
 // without them).
-func encoder(format fileFormat, m *merged, keep *carried) (func(io.Writer) error, *error) {
+func encoder(format fileFormat, m *merged, keep *carried, now time.Time) (func(io.Writer) error, *error) {
 	skipped := new(error)
 	if format != formatNetscape {
 		return func(w io.Writer) error { return encodeNative(w, m.records, m.tombs, keep) }, skipped
@@ -363,6 +363,9 @@ func encoder(format fileFormat, m *merged, keep *carried) (func(io.Writer) error
 	held := m.held[:0]
 	for i := range m.records {
 		c, err := m.records[i].cookie()
+		if err == nil && c.expired(now) {
+			continue // cookies.txt cannot say that a set has expired
+		}
 		if err != nil || netscapeUnwritable(&c) != "" {
 			if err == nil {
 				cookies = append(cookies, c) // named in the skipped error

@@ -72,6 +72,7 @@ func (j *Jar) apply1(ch *Change, now time.Time) error {
 	var id cookieID
 	var e entry
 	var c *Cookie
+	var expired bool
 	if ch.Deleted {
 		partition := ch.Partition
 		if ch.Cookie.Partitioned && partition == "" {
@@ -82,15 +83,12 @@ func (j *Jar) apply1(ch *Change, now time.Time) error {
 			return refusal("deletion of a cookie with no valid domain or path")
 		}
 	} else {
-		var expired bool
 		var err error
 		if e, expired, err = j.prepare(&ch.Cookie, ch.Partition, now); err != nil {
 			return err
 		}
 		id = e.id()
-		if !expired {
-			c = &e.Cookie
-		}
+		c = &e.Cookie
 	}
 	if jarAt, jarC, ok := j.versionOf(id); ok && !newer(at, c, jarAt, jarC) {
 		if old := j.store.get(id); old != nil && c != nil && ch.Cookie.LastAccess.After(old.LastAccess) {
@@ -98,18 +96,24 @@ func (j *Jar) apply1(ch *Change, now time.Time) error {
 		}
 		return nil
 	}
-	if c == nil {
-		// A deletion, or a set whose cookie has expired since: either way
-		// the cookie is gone as of at.
+	switch {
+	case ch.Deleted:
 		ident := identCookie(id)
 		if old := j.store.get(id); old != nil {
 			ident = old.Cookie
 			j.store.remove(id)
 		}
 		j.deleted(id, &ident, at)
-		return nil
+	case expired:
+		// A newer set whose cookie has expired since: the jar's copy is
+		// gone, and the set is remembered as the newest change.
+		j.store.remove(id)
+		e.updated = at
+		j.changes++
+		j.hist.expire(&e)
+	default:
+		j.commit(&e, false, at, now)
 	}
-	j.commit(&e, false, at, now)
 	return nil
 }
 

@@ -350,6 +350,11 @@ func (j *Jar) prepare(c *Cookie, partition string, now time.Time) (e entry, expi
 	if e, expired, err = j.rules(o, sc, now); err != nil {
 		return e, false, err
 	}
+	if expired {
+		// Kept for a cookie from a file or a replica, which stays a set
+		// that has expired (history.go).
+		e.Expires = c.Expires.UTC()
+	}
 	if !c.Created.IsZero() {
 		e.Created = c.Created.UTC()
 	}
