@@ -46,9 +46,9 @@ const maxTombstones = 100_000
 // It belongs to persistence; the jar only tells it of changes. The jar's
 // lock guards it.
 type history struct {
-	last  time.Time              // the latest change time made or seen
-	tombs map[cookieID]tomb      // the last change to cookies the jar no longer holds
-	files map[string]*fileState  // by resolved path
+	last  time.Time             // the latest change time made or seen
+	tombs map[cookieID]tomb     // the last change to cookies the jar no longer holds
+	files map[string]*fileState // by resolved path
 	// unsaved holds cookies the jar's limits evicted before any save
 	// wrote them (their change is later than the last save): the next
 	// save writes them, so that a set is not lost to a limit.

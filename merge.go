@@ -18,8 +18,8 @@ type fileChange struct {
 	e       *entry      // the cookie as the jar would store it; nil for a deletion
 	expired bool        // e has expired: a set, but no cookie to hold
 	fc      *fileCookie // the record it came from, nil for a deletion
-	ident cookieID
-	sum   uint64 // cookies.txt: the line's sum
+	ident   cookieID
+	sum     uint64 // cookies.txt: the line's sum
 	// echo marks a cookies.txt line that is as this jar last read or wrote
 	// it: no change of the file's own, which the jar's copy of the same
 	// age or newer supersedes.
@@ -345,7 +345,7 @@ func (j *Jar) jarOutput(now time.Time) *merged {
 	if expired || len(j.hist.unsaved) > 0 {
 		for id, e := range j.hist.unsaved {
 			if _, recorded := j.hist.tomb(id); !recorded && j.store.get(id) == nil {
-				out.add(id, e) // expired or not: the newest change
+				out.add(id, e)       // expired or not: the newest change
 				out.complete = false // the file holds what the jar does not
 			}
 		}
