@@ -37,44 +37,74 @@ func resolvePath(path string) (string, error) {
 	if path == "" {
 		return "", fmt.Errorf("%w: empty path", ErrUnsafePath)
 	}
-	p, err := filepath.Abs(path)
-	if err != nil {
-		return "", err
-	}
-	for links := 0; ; links++ {
-		// Directories above the file are the kernel's business; resolve
-		// them so that a relative link target is read from the right place.
-		if dir, err := filepath.EvalSymlinks(filepath.Dir(p)); err == nil {
-			p = filepath.Join(dir, filepath.Base(p))
+	// Not filepath.Abs, which would clean "link/.." away lexically.
+	abs := path
+	if !filepath.IsAbs(path) {
+		wd, err := os.Getwd()
+		if err != nil {
+			return "", err
 		}
-		fi, err := os.Lstat(p)
+		abs = wd + string(filepath.Separator) + path
+	}
+	// Walk the path a component at a time, as the kernel does, so that
+	// the rule applies to a link anywhere on it, a directory's included.
+	root := filepath.VolumeName(abs) + string(filepath.Separator)
+	cur := root
+	todo := splitPath(abs[len(root):])
+	links := 0
+	for len(todo) > 0 {
+		c := todo[0]
+		todo = todo[1:]
+		switch c {
+		case "", ".":
+			continue
+		case "..":
+			cur = filepath.Dir(cur)
+			continue
+		}
+		next := filepath.Join(cur, c)
+		fi, err := os.Lstat(next)
 		if errors.Is(err, fs.ErrNotExist) {
-			return p, nil
+			// A new file, or a missing directory that the save will
+			// report.
+			return filepath.Join(append([]string{next}, todo...)...), nil
 		}
 		if err != nil {
 			return "", err
 		}
 		if fi.Mode()&fs.ModeSymlink == 0 {
-			if err := regular(p, fi); err != nil {
-				return "", err
-			}
-			return p, ownerAllowed(p, fi)
+			cur = next
+			continue
 		}
-		if links == maxLinks {
+		if links++; links > maxLinks {
 			return "", fmt.Errorf("%w: %s: too many levels of symbolic links", ErrUnsafePath, path)
 		}
-		if err := linkAllowed(p, fi); err != nil {
+		if err := linkAllowed(next, fi); err != nil {
 			return "", err
 		}
-		target, err := os.Readlink(p)
+		target, err := os.Readlink(next)
 		if err != nil {
 			return "", err
 		}
-		if !filepath.IsAbs(target) {
-			target = filepath.Join(filepath.Dir(p), target)
+		if filepath.IsAbs(target) {
+			cur = filepath.VolumeName(target) + string(filepath.Separator)
+			target = target[len(cur):]
 		}
-		p = target
+		todo = append(splitPath(target), todo...)
 	}
+	fi, err := os.Lstat(cur)
+	if err != nil {
+		return "", err
+	}
+	if err := regular(cur, fi); err != nil {
+		return "", err
+	}
+	return cur, ownerAllowed(cur, fi)
+}
+
+// splitPath splits a path into its components.
+func splitPath(p string) []string {
+	return strings.FieldsFunc(p, func(r rune) bool { return os.IsPathSeparator(uint8(r)) })
 }
 
 // regular returns an error wrapping ErrUnsafePath unless fi is a regular
@@ -168,7 +198,9 @@ func removeStaleTemps(path string) {
 	}
 	prefix := tempPrefix(path)
 	for _, de := range entries {
-		if !strings.HasPrefix(de.Name(), prefix) || !de.Type().IsRegular() {
+		// os.CreateTemp puts digits where the pattern has its '*'.
+		suffix, ok := strings.CutPrefix(de.Name(), prefix)
+		if !ok || suffix == "" || strings.Trim(suffix, "0123456789") != "" || !de.Type().IsRegular() {
 			continue
 		}
 		p := filepath.Join(dir, de.Name())

@@ -2,6 +2,7 @@ package httpsession
 
 import (
 	"cmp"
+	"hash/maphash"
 	"os"
 	"slices"
 	"strings"
@@ -54,6 +55,31 @@ type history struct {
 	// save writes them, so that a set is not lost to a limit.
 	unsaved map[cookieID]*entry
 	savedAt time.Time // the change clock when the last save merged
+	seed    maphash.Seed
+	seeded  bool
+}
+
+// sum returns a checksum of a file's content, to tell whether the file is
+// still the one the jar last read or wrote: a file's identity, time and
+// size alone can repeat (inode numbers are reused, and some file systems
+// keep times to the second).
+func (h *history) sum(data []byte) uint64 {
+	return maphash.Bytes(h.hashSeed(), data)
+}
+
+// hasher returns a hash to feed a file's content through while it is
+// written.
+func (h *history) hasher() *maphash.Hash {
+	var m maphash.Hash
+	m.SetSeed(h.hashSeed())
+	return &m
+}
+
+func (h *history) hashSeed() maphash.Seed {
+	if !h.seeded {
+		h.seed, h.seeded = maphash.MakeSeed(), true
+	}
+	return h.seed
 }
 
 // maxUnsaved bounds the evicted cookies a jar keeps for its next save,
@@ -84,14 +110,15 @@ func (h *history) keepEvicted(e *entry, limit int) {
 	delete(h.unsaved, oldest.id())
 }
 
-// saved records that a save wrote every change up to the change time at:
-// the evicted cookies it wrote need keeping no longer.
-func (h *history) saved(at time.Time) {
-	if at.After(h.savedAt) {
+// saved records that a save wrote every change up to the change time at
+// (without this jar's session cookies, with omitSession): the evicted
+// cookies it wrote need keeping no longer.
+func (h *history) saved(at time.Time, omitSession bool) {
+	if !omitSession && at.After(h.savedAt) {
 		h.savedAt = at
 	}
 	for id, e := range h.unsaved {
-		if !e.updated.After(at) {
+		if !e.updated.After(at) && !(omitSession && e.Expires.IsZero()) {
 			delete(h.unsaved, id)
 		}
 	}
@@ -197,6 +224,7 @@ func (h *history) prune(now time.Time) {
 // fileState is what a jar knows of a file it last loaded or saved.
 type fileState struct {
 	info   os.FileInfo // the file as we last read or wrote it
+	sum    uint64      // and its content's checksum (history.sum)
 	format fileFormat
 	// held lists the cookies the file held then, with their change times
 	// (and, for cookies.txt, which carries no times, a sum of each line),
@@ -220,7 +248,8 @@ type heldRecord struct {
 	sum uint64 // cookies.txt only: the line's sum
 }
 
-// unchanged reports whether the file is still the one we last read or wrote.
+// unchanged reports whether the file may still be the one we last read or
+// wrote, by its identity, time and size; the content's checksum decides.
 func (s *fileState) unchanged(fi os.FileInfo) bool {
 	return s != nil && s.info != nil && fi != nil && os.SameFile(s.info, fi) &&
 		s.info.ModTime().Equal(fi.ModTime()) && s.info.Size() == fi.Size()

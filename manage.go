@@ -127,12 +127,18 @@ func (j *Jar) Delete(domain, path, name string) bool {
 		j.drop(e, now)
 	}
 	if domain != "" && validHostChars(domain) && strings.HasPrefix(path, "/") {
-		// The unpartitioned identities that were not held, deleted all the
-		// same: host-only and domain cookie alike.
-		for _, hostOnly := range [...]bool{true, false} {
-			id := cookieID{name: name, domain: domain, path: path, hostOnly: hostOnly}
-			if !slices.ContainsFunc(held, func(e *entry) bool { return e.is(id) }) {
-				j.deleted(id, &Cookie{Name: name, Domain: domain, Path: path, HostOnly: hostOnly}, j.hist.stamp(now))
+		// The identities that were not held are deleted all the same:
+		// host-only and domain cookie alike, unpartitioned and in the
+		// partitions this client makes for the domain (its own site, over
+		// https, or http for a loopback host).
+		site := j.siteOf(domain)
+		for _, partition := range [...]string{"", "https://" + site, "http://" + site} {
+			for _, hostOnly := range [...]bool{true, false} {
+				id := cookieID{name: name, domain: domain, path: path, hostOnly: hostOnly, partition: partition}
+				if !slices.ContainsFunc(held, func(e *entry) bool { return e.is(id) }) {
+					c := identCookie(id)
+					j.deleted(id, &c, j.hist.stamp(now))
+				}
 			}
 		}
 	}

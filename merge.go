@@ -94,6 +94,11 @@ func (j *Jar) mergeFile(v *fileView, st *fileState, now time.Time, opt mergeOpti
 	// its deletion was forgotten. The deletion is no older than what the
 	// file held.
 	for id, h := range held {
+		if len(v.bad) > 0 {
+			// A record that could not be read may be this cookie, still
+			// there: gone is not to be inferred from such a file.
+			break
+		}
 		if _, ok := side[id]; !ok {
 			at := h.at
 			if v.format == formatNetscape && v.modTime.After(at) {

@@ -124,7 +124,14 @@ func (v *fileView) refuse(fc *fileCookie, err error) {
 	case v.raws != nil:
 		v.carried.records = append(v.carried.records, v.raws[fc.index])
 	case v.records != nil:
-		if raw, err := marshalRecord(&v.records[fc.index]); err == nil {
+		// Decoded in one pass: find the record's own bytes, so that it is
+		// carried exactly as it was.
+		if v.raws == nil {
+			v.raws = arrayRaws(v.data, "cookies")
+		}
+		if fc.index < len(v.raws) {
+			v.carried.records = append(v.carried.records, v.raws[fc.index])
+		} else if raw, err := marshalRecord(&v.records[fc.index]); err == nil {
 			v.carried.records = append(v.carried.records, raw)
 		}
 	}
@@ -269,8 +276,12 @@ func decodeNative(data []byte) (*fileView, error) {
 		return decodeNativeSlowly(data)
 	}
 	// The cookies array must be there: {"version": 1} alone is some other
-	// program's file.
-	if len(f.Cookies) == 0 && !bytes.Contains(data, []byte(`"cookies"`)) {
+	// program's file. A key given twice would hide the first one's
+	// records: the slow decode refuses such a file (the keys may also just
+	// be words in a value).
+	if len(f.Cookies) == 0 && !bytes.Contains(data, []byte(`"cookies"`)) ||
+		bytes.Count(data, []byte(`"cookies"`)) > 1 || bytes.Count(data, []byte(`"deleted"`)) > 1 ||
+		bytes.Count(data, []byte(`"version"`)) > 1 {
 		return decodeNativeSlowly(data)
 	}
 	if err := checkVersion(f.Version); err != nil {
@@ -312,9 +323,12 @@ func checkVersion(version int) error {
 // one-pass decode refused: broken JSON, another program's JSON, or a file
 // of ours with a record that cannot be read.
 func decodeNativeSlowly(data []byte) (*fileView, error) {
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(data, &top); err != nil {
-		return nil, corruptAt(data, err)
+	top, dup, err := topLevel(data)
+	if err != nil {
+		return nil, err
+	}
+	if dup != "" {
+		return nil, fmt.Errorf("%w: the key %q is given twice", ErrCorrupt, dup)
 	}
 	var keys []string
 	for k := range top {
@@ -376,6 +390,36 @@ func decodeNativeSlowly(data []byte) (*fileView, error) {
 	return v, nil
 }
 
+// topLevel returns the members of the JSON object data, and the first key
+// given twice, if any. A document that is not a JSON object is corrupt.
+func topLevel(data []byte) (map[string]json.RawMessage, string, error) {
+	if err := json.Unmarshal(data, new(map[string]json.RawMessage)); err != nil {
+		return nil, "", corruptAt(data, err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if _, err := dec.Token(); err != nil {
+		return nil, "", corruptAt(data, err)
+	}
+	top := make(map[string]json.RawMessage)
+	dup := ""
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, "", corruptAt(data, err)
+		}
+		key, _ := tok.(string)
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, "", corruptAt(data, err)
+		}
+		if _, seen := top[key]; seen && dup == "" {
+			dup = key
+		}
+		top[key] = raw
+	}
+	return top, dup, nil
+}
+
 // strictUnmarshal decodes one record, refusing fields a record does not
 // have.
 func strictUnmarshal(raw []byte, v any) error {
@@ -399,6 +443,11 @@ func corruptAt(data []byte, err error) error {
 		return fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
 	line, col := position(data, int(off))
+	if se != nil && strings.ContainsRune(se.Error(), '\'') {
+		// The syntax error's text quotes the byte it stopped at, which may
+		// be part of a cookie value: say where, not what.
+		return fmt.Errorf("%w: line %d, column %d: not valid JSON", ErrCorrupt, line, col)
+	}
 	return fmt.Errorf("%w: line %d, column %d: %v", ErrCorrupt, line, col, err)
 }
 
@@ -422,44 +471,60 @@ func tombLine(data []byte, i int) int {
 	return lineAt(arrayLines(data, "deleted"), i)
 }
 
+// arrayRaws returns the elements of the top-level array named key, as
+// they are in data.
+func arrayRaws(data []byte, key string) []json.RawMessage {
+	var raws []json.RawMessage
+	walkArray(data, key, func(_ int, raw json.RawMessage) { raws = append(raws, raw) })
+	return raws
+}
+
 // arrayLines returns the line on which each element of the top-level array
 // named key starts.
 func arrayLines(data []byte, key string) []int {
+	var lines []int
+	walkArray(data, key, func(off int, _ json.RawMessage) {
+		line, _ := position(data, off)
+		lines = append(lines, line)
+	})
+	return lines
+}
+
+// walkArray calls fn with the offset and the bytes of each element of the
+// top-level array named key.
+func walkArray(data []byte, key string, fn func(off int, raw json.RawMessage)) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if _, err := dec.Token(); err != nil {
-		return nil
+		return
 	}
 	for dec.More() {
 		k, err := dec.Token()
 		if err != nil {
-			return nil
+			return
 		}
 		if k != key {
 			var skip json.RawMessage
 			if dec.Decode(&skip) != nil {
-				return nil
+				return
 			}
 			continue
 		}
 		if _, err := dec.Token(); err != nil {
-			return nil
+			return
 		}
-		var lines []int
 		for dec.More() {
 			off := int(dec.InputOffset())
 			for off < len(data) && bytes.IndexByte([]byte(" \t\r\n,"), data[off]) >= 0 {
 				off++
 			}
-			line, _ := position(data, off)
-			lines = append(lines, line)
-			var skip json.RawMessage
-			if dec.Decode(&skip) != nil {
-				return lines
+			var raw json.RawMessage
+			if dec.Decode(&raw) != nil {
+				return
 			}
+			fn(off, raw)
 		}
-		return lines
+		return
 	}
-	return nil
 }
 
 func lineAt(lines []int, i int) int {

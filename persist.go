@@ -143,7 +143,7 @@ func (j *Jar) Load(path string) error {
 	j.hist.prune(now)
 	m := j.mergeFile(v, j.hist.file(target), now, mergeOptions{})
 	j.hist.setFile(target, &fileState{
-		info: info, format: v.format, held: m.held, carried: v.carried,
+		info: info, sum: j.hist.sum(data), format: v.format, held: m.held, carried: v.carried,
 		complete: m.complete, evictions: j.evictions,
 	})
 	return v.fileError(path)
@@ -280,15 +280,22 @@ func (j *Jar) save(ctx context.Context, path string, cfg saveConfig, format file
 	case !cur.Mode().IsRegular():
 		return regular(target, cur)
 	case cfg.overwrite:
-	case st.unchanged(cur) && st.complete && st.evictions == evictions && !cfg.omitSession:
-		if st.format != formatNone && st.format != format {
-			return formatError(st.format, format)
-		}
-		fast = true
 	default:
 		data, info, err := readRegular(target)
 		if err != nil {
 			return err
+		}
+		if st.unchanged(cur) && st.complete && st.evictions == evictions && !cfg.omitSession {
+			j.mu.Lock()
+			same := j.hist.sum(data) == st.sum
+			j.mu.Unlock()
+			if same {
+				if st.format != formatNone && st.format != format {
+					return formatError(st.format, format)
+				}
+				fast = true
+				break
+			}
 		}
 		v, err = decodeFile(data, info.ModTime())
 		switch {
@@ -325,10 +332,14 @@ func (j *Jar) save(ctx context.Context, path string, cfg saveConfig, format file
 	}
 	evictions = j.evictions
 	mergedAt := j.hist.last
+	hash := j.hist.hasher()
 	j.unlock()
 
 	write, skipped := encoder(format, m, &keep, now)
-	if err := atomicfile.WriteFile(target, filePerm, write); err != nil {
+	err = atomicfile.WriteFile(target, filePerm, func(w io.Writer) error {
+		return write(io.MultiWriter(w, hash))
+	})
+	if err != nil {
 		return err
 	}
 	info, err := os.Lstat(target)
@@ -336,9 +347,9 @@ func (j *Jar) save(ctx context.Context, path string, cfg saveConfig, format file
 		return err
 	}
 	j.mu.Lock()
-	j.hist.saved(mergedAt)
+	j.hist.saved(mergedAt, cfg.omitSession)
 	j.hist.setFile(target, &fileState{
-		info: info, format: format, held: m.held, carried: keep,
+		info: info, sum: hash.Sum64(), format: format, held: m.held, carried: keep,
 		complete: m.complete, evictions: evictions,
 	})
 	j.mu.Unlock()

@@ -21,6 +21,9 @@ import (
 // ErrNoFile is returned by Save for a session made by New, which has no file.
 var ErrNoFile = errors.New("httpsession: session has no file")
 
+// ErrClosed is wrapped by the error of Save on a session that was closed.
+var ErrClosed = errors.New("httpsession: session is closed")
+
 // ErrTooManyRedirects is wrapped by the error of a request that was
 // redirected more often than the session allows.
 var ErrTooManyRedirects = errors.New("httpsession: too many redirects")
@@ -497,10 +500,18 @@ func (s *Session) save() error {
 }
 
 // Save writes the session's cookies to its file now. A session made by New
-// has no file: Save returns ErrNoFile; use Jar().Save(path) instead.
+// has no file: Save returns ErrNoFile; use Jar().Save(path) instead. After
+// Close, which saved for the last time, Save returns ErrClosed and writes
+// nothing.
 func (s *Session) Save() error {
 	if s.path == "" {
 		return ErrNoFile
+	}
+	s.mu.Lock()
+	closed := s.closed
+	s.mu.Unlock()
+	if closed {
+		return fmt.Errorf("httpsession: save %s: %w", s.path, ErrClosed)
 	}
 	return s.save()
 }

@@ -575,3 +575,184 @@ func TestFilePlantedByAnotherUserIsNotUsed(t *testing.T) {
 	require.NoError(t, os.Chown(lock+".lock", 65534, 65534))
 	require.ErrorIs(t, j.Save(lock), ErrUnsafePath, "nor a lock file another user planted")
 }
+
+func TestDirectoryLinkPlantedByAnotherUserIsNotFollowed(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to plant a link owned by another user")
+	}
+	dir := sharedDir(t)
+	victim := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(victim, "c.json"), []byte("precious"), 0o600))
+	app := filepath.Join(dir, "app")
+	require.NoError(t, os.Symlink(victim, app))
+	require.NoError(t, os.Lchown(app, 65534, 65534))
+	j := NewJar()
+	require.NoError(t, j.Set(sidCookie("1")))
+	require.ErrorIs(t, j.Save(filepath.Join(app, "c.json")), ErrUnsafePath)
+	_, err := Open(filepath.Join(app, "c.json"))
+	require.ErrorIs(t, err, ErrUnsafePath)
+	data, err := os.ReadFile(filepath.Join(victim, "c.json"))
+	require.NoError(t, err)
+	assert.Equal(t, "precious", string(data))
+}
+
+func TestPathsResolveAsTheKernelResolvesThem(t *testing.T) {
+	dir := t.TempDir()
+	real := filepath.Join(dir, "real")
+	require.NoError(t, os.Mkdir(real, 0o700))
+	require.NoError(t, os.Symlink("real", filepath.Join(dir, "link")))
+	require.NoError(t, os.Symlink("../real/c.json", filepath.Join(real, "rel")))
+	for _, p := range []string{
+		filepath.Join(dir, "link", "c.json"),
+		filepath.Join(dir, "link", "..", "real", "c.json"),
+		filepath.Join(real, "rel"),
+		filepath.Join(dir, "link", "rel"),
+	} {
+		got, err := resolvePath(p)
+		require.NoError(t, err, p)
+		assert.Equal(t, filepath.Join(real, "c.json"), got, p)
+	}
+	// ".." after a link to a directory goes to the parent of its target.
+	deep := filepath.Join(dir, "deep", "er")
+	require.NoError(t, os.MkdirAll(deep, 0o700))
+	require.NoError(t, os.Symlink(deep, filepath.Join(dir, "todeep")))
+	got, err := resolvePath(dir + "/todeep/../c.json")
+	require.NoError(t, err)
+	assert.Equal(t, filepath.Join(dir, "deep", "c.json"), got)
+
+	loop := filepath.Join(dir, "loop")
+	require.NoError(t, os.Symlink("loop", loop))
+	_, err = resolvePath(loop)
+	assert.ErrorIs(t, err, ErrUnsafePath, "a link loop ends")
+}
+
+func TestSaveAfterCloseWritesNothing(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cookies.json")
+	s, err := Open(path)
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+	before, err := os.Stat(path)
+	require.NoError(t, err)
+	require.NoError(t, s.Jar().Set(sidCookie("late")))
+	require.ErrorIs(t, s.Save(), ErrClosed)
+	after, err := os.Stat(path)
+	require.NoError(t, err)
+	assert.True(t, os.SameFile(before, after))
+}
+
+func TestSaveAsRootKeepsTheFileOwner(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to save another user's file")
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "cookies.json")
+	j := NewJar()
+	require.NoError(t, j.Set(sidCookie("1")))
+	require.NoError(t, j.Save(path))
+	require.NoError(t, os.Chown(path, 65534, 65534))
+	require.NoError(t, j.Set(sidCookie("2")))
+	require.NoError(t, j.Save(path))
+	fi, err := os.Stat(path)
+	require.NoError(t, err)
+	st := fi.Sys().(*syscall.Stat_t)
+	assert.Equal(t, uint32(65534), st.Uid, "the owner can still read their file")
+}
+
+func TestMoreRegressionsFromReview(t *testing.T) {
+	t.Run("an unreadable record does not delete the cookie it was", func(t *testing.T) {
+		clock := newTestClock()
+		path := filepath.Join(t.TempDir(), "cookies.json")
+		a := NewJar(WithClock(clock.now))
+		c := sidCookie("v")
+		c.SameSite = http.SameSiteLaxMode
+		require.NoError(t, a.Set(c))
+		require.NoError(t, a.Save(path))
+		data, err := os.ReadFile(path)
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(path, []byte(strings.Replace(string(data), `"sameSite":"lax"`, `"sameSite":"Lax"`, 1)), 0o600))
+		require.NoError(t, a.Save(path))
+		assert.True(t, hasCookie(a, "sid"))
+		data, err = os.ReadFile(path)
+		require.NoError(t, err)
+		fixed := strings.Replace(string(data), `"sameSite":"Lax"`, `"sameSite":"lax"`, 1)
+		require.NoError(t, os.WriteFile(path, []byte(fixed), 0o600))
+		assert.Contains(t, fileCookies(t, clock, path), "sid")
+	})
+	t.Run("a refused record is carried byte for byte", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "cookies.json")
+		rec := `{"name":"x","value":"caf\u00e9\ufffd","domain":"com","path":"/","hostOnly":false,"secure":false,"httpOnly":false,"expires":"2030-01-01T00:00:00.000+00:00","created":"2026-01-01T00:00:00Z","lastAccess":"2026-01-01T00:00:00Z","updated":"2026-01-01T00:00:00Z"}`
+		require.NoError(t, os.WriteFile(path, []byte(`{"version": 2, "cookies": [`+"\n  "+rec+"\n]}\n"), 0o600))
+		j := NewJar(WithClock(newTestClock().now))
+		require.Error(t, j.Load(path))
+		require.NoError(t, j.Set(sidCookie("1")))
+		require.NoError(t, j.Save(path))
+		data, err := os.ReadFile(path)
+		require.NoError(t, err)
+		assert.Contains(t, string(data), rec)
+	})
+	t.Run("a key given twice is corrupt", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "cookies.json")
+		doc := `{"version": 2, "cookies": [{"name":"a","value":"1","domain":"example.com","path":"/","hostOnly":true,"secure":false,"httpOnly":false,"created":"2026-01-01T00:00:00Z","lastAccess":"2026-01-01T00:00:00Z","updated":"2026-01-01T00:00:00Z"}], "cookies": []}`
+		require.NoError(t, os.WriteFile(path, []byte(doc), 0o600))
+		require.ErrorIs(t, NewJar().Load(path), ErrCorrupt)
+		j := NewJar()
+		require.NoError(t, j.Set(sidCookie("1")))
+		require.ErrorIs(t, j.Save(path), ErrCorrupt)
+	})
+	t.Run("Delete of a partitioned cookie this jar does not hold", func(t *testing.T) {
+		clock := newTestClock()
+		path := filepath.Join(t.TempDir(), "cookies.json")
+		a := NewJar(WithClock(clock.now))
+		require.NoError(t, a.Set(Cookie{Name: "x", Value: "1", Domain: "example.com", Path: "/", HostOnly: true, Secure: true, Partitioned: true}))
+		require.NoError(t, a.Save(path))
+		clock.advance(time.Second)
+		b := NewJar(WithClock(clock.now))
+		assert.False(t, b.Delete("example.com", "/", "x"))
+		require.NoError(t, b.Save(path))
+		assert.NotContains(t, fileCookies(t, clock, path), "x")
+	})
+	t.Run("a file of our own name that is not a temporary file stays", func(t *testing.T) {
+		dir := t.TempDir()
+		notes := filepath.Join(dir, ".c.json.tmp-notes-of-mine")
+		require.NoError(t, os.WriteFile(notes, []byte("mine"), 0o600))
+		j := NewJar()
+		require.NoError(t, j.Set(sidCookie("1")))
+		require.NoError(t, j.Save(filepath.Join(dir, "c.json")))
+		assert.FileExists(t, notes)
+	})
+	t.Run("an omitted session cookie evicted later is still saved", func(t *testing.T) {
+		clock := newTestClock()
+		path := filepath.Join(t.TempDir(), "cookies.json")
+		j := NewJar(WithClock(clock.now), WithLimits(2, 0))
+		require.NoError(t, j.Set(Cookie{Name: "login", Value: "tok", Domain: "example.com", HostOnly: true}))
+		require.NoError(t, j.SaveContext(context.Background(), path, OmitSessionCookies()))
+		for _, n := range []string{"x", "y"} {
+			clock.advance(time.Second)
+			require.NoError(t, j.Set(Cookie{Name: n, Value: "1", Domain: "example.com", HostOnly: true, Expires: clock.now().Add(time.Hour)}))
+		}
+		require.NoError(t, j.Save(path))
+		assert.Contains(t, fileCookies(t, clock, path), "login")
+	})
+	t.Run("a file replaced within one timestamp tick is read again", func(t *testing.T) {
+		clock := newTestClock()
+		path := filepath.Join(t.TempDir(), "cookies.json")
+		a, b := NewJar(WithClock(clock.now)), NewJar(WithClock(clock.now))
+		require.NoError(t, a.Set(sidCookie("a")))
+		require.NoError(t, a.Save(path))
+		require.NoError(t, b.Load(path))
+		clock.advance(time.Second)
+		require.NoError(t, b.Set(sidCookie("b")))
+		require.NoError(t, b.Save(path))
+		// Make b's file look like a's by identity, time and size, as a
+		// reused inode on a file system with coarse times can.
+		target, err := resolvePath(path)
+		require.NoError(t, err)
+		fi, err := os.Stat(target)
+		require.NoError(t, err)
+		a.mu.Lock()
+		a.hist.file(target).info = fi
+		a.mu.Unlock()
+		require.NoError(t, a.Save(path))
+		assert.Equal(t, "b", fileCookies(t, clock, path)["sid"].Value, "b's newer change is not written over")
+	})
+}

@@ -27,16 +27,20 @@ var ErrNotRegular = errors.New("not a regular file")
 // suffix: a crash between its creation and the rename leaves it behind.
 //
 // A new file gets mode perm. An existing file keeps its mode where that is
-// stricter than perm. path must name a regular file or nothing: links are
+// stricter than perm, and its owner and group where the caller may set
+// them. path must name a regular file or nothing: links are
 // the caller's to resolve.
 func WriteFile(path string, perm fs.FileMode, write func(w io.Writer) error) (err error) {
 	target := path
 	mode := perm
-	if fi, err := os.Lstat(target); err == nil {
-		if !fi.Mode().IsRegular() {
+	old, err := os.Lstat(target)
+	if err == nil {
+		if !old.Mode().IsRegular() {
 			return fmt.Errorf("%s: %w", target, ErrNotRegular)
 		}
-		mode = fi.Mode().Perm() & perm
+		mode = old.Mode().Perm() & perm
+	} else {
+		old = nil
 	}
 	dir, base := filepath.Split(target)
 	if dir == "" {
@@ -57,6 +61,9 @@ func WriteFile(path string, perm fs.FileMode, write func(w io.Writer) error) (er
 	// single byte of content is in it.
 	if err := f.Chmod(mode); err != nil && runtime.GOOS != "windows" {
 		return err
+	}
+	if old != nil {
+		keepOwner(f, old)
 	}
 	bw := bufio.NewWriterSize(f, 256<<10)
 	if err := write(bw); err != nil {
