@@ -223,11 +223,11 @@ func (j *Jar) take(f *fileChange, wins bool, now time.Time) {
 		j.changes++
 		j.hist.expire(f.e)
 	default:
-		e := *f.e
+		e := f.e // the change is done with: the store may keep it
 		if old != nil && old.LastAccess.After(e.LastAccess) {
 			e.LastAccess = old.LastAccess
 		}
-		j.commit(&e, false, f.at, now)
+		j.commit(e, false, f.at, now)
 	}
 }
 

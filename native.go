@@ -270,9 +270,9 @@ func decodeNative(data []byte) (*fileView, error) {
 	var f nativeFile
 	n := bytes.Count(data, []byte("\n  {"))
 	f.Cookies = make([]fileRecord, 0, min(n, len(data)/128))
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&f); err != nil || dec.More() {
+	if err := json.Unmarshal(data, &f); err != nil || keyCount(&f) != countKeys(data) {
+		// Broken, or holding keys a file of ours does not (found by
+		// counting them, which is much cheaper than a strict decode).
 		return decodeNativeSlowly(data)
 	}
 	// The cookies array must be there: {"version": 1} alone is some other
@@ -310,6 +310,60 @@ func decodeNative(data []byte) (*fileView, error) {
 		v.tombs = append(v.tombs, t)
 	}
 	return v, nil
+}
+
+// keyCount returns how many keys a file of ours that decodes to f has.
+func keyCount(f *nativeFile) int {
+	n := 2 // "version", "cookies"
+	if f.Deleted != nil {
+		n++
+	}
+	for i := range f.Cookies {
+		r := &f.Cookies[i]
+		n += 10 // name value domain path hostOnly secure httpOnly created lastAccess updated
+		for _, set := range [...]bool{
+			r.SameSite != "", r.Partitioned, r.Quoted, r.Expires != nil,
+			r.NameBase64 != "", r.ValueBase64 != "", r.PathBase64 != "", r.Seq != 0, r.Partition != "",
+		} {
+			if set {
+				n++
+			}
+		}
+	}
+	for i := range f.Deleted {
+		t := &f.Deleted[i]
+		n += 5 // name domain path hostOnly deleted
+		for _, set := range [...]bool{t.Partition != "", t.NameBase64 != "", t.PathBase64 != ""} {
+			if set {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// countKeys counts the object keys in a valid JSON document: the strings
+// followed by a colon.
+func countKeys(data []byte) int {
+	n := 0
+	for i := 0; i < len(data); i++ {
+		if data[i] != '"' {
+			continue
+		}
+		for i++; i < len(data) && data[i] != '"'; i++ {
+			if data[i] == '\\' {
+				i++
+			}
+		}
+		j := i + 1
+		for j < len(data) && (data[j] == ' ' || data[j] == '\t' || data[j] == '\n' || data[j] == '\r') {
+			j++
+		}
+		if j < len(data) && data[j] == ':' {
+			n++
+		}
+	}
+	return n
 }
 
 func checkVersion(version int) error {

@@ -756,3 +756,17 @@ func TestMoreRegressionsFromReview(t *testing.T) {
 		assert.Equal(t, "b", fileCookies(t, clock, path)["sid"].Value, "b's newer change is not written over")
 	})
 }
+
+func TestRecordWithAFieldWeDoNotKnowIsCarried(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cookies.json")
+	rec := `{"name":"a","value":"1","domain":"example.com","path":"/","hostOnly":true,"secure":false,"httpOnly":false,"created":"2026-01-01T00:00:00Z","lastAccess":"2026-01-01T00:00:00Z","updated":"2026-01-01T00:00:00Z","future":{"x":1}}`
+	require.NoError(t, os.WriteFile(path, []byte(`{"version": 2, "cookies": [`+"\n  "+rec+"\n], \"deleted\": []}\n"), 0o600))
+	j := NewJar(WithClock(newTestClock().now))
+	var fe *FileError
+	require.ErrorAs(t, j.Load(path), &fe)
+	require.NoError(t, j.Set(sidCookie("1")))
+	require.NoError(t, j.Save(path))
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Contains(t, string(data), rec, "nothing of a record is dropped, not even a field this version does not know")
+}
