@@ -770,3 +770,44 @@ func TestRecordWithAFieldWeDoNotKnowIsCarried(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(data), rec, "nothing of a record is dropped, not even a field this version does not know")
 }
+
+func TestEachJarJudgesExpiryByItsOwnClock(t *testing.T) {
+	slow, fast := newTestClock(), newTestClock()
+	fast.advance(2 * time.Hour) // b's clock runs two hours ahead
+	path := filepath.Join(t.TempDir(), "cookies.json")
+	a, b := NewJar(WithClock(slow.now)), NewJar(WithClock(fast.now))
+	c := sidCookie("1")
+	c.Expires = slow.now().Add(time.Hour)
+	require.NoError(t, a.Set(c))
+	require.NoError(t, a.Save(path))
+	require.NoError(t, b.Load(path))
+	assert.False(t, hasCookie(b, "sid"), "expired by b's clock")
+	require.NoError(t, b.Save(path))
+	slow.advance(time.Minute)
+	require.NoError(t, a.Load(path))
+	assert.True(t, hasCookie(a, "sid"), "b's clock does not expire a's cookie")
+	assert.Contains(t, fileCookies(t, slow, path), "sid", "nor anyone's reading the file by a's clock")
+}
+
+func TestAnExpiryDoesNotChangeWhoWinsATie(t *testing.T) {
+	for _, syncFirst := range []bool{true, false} {
+		clock := newTestClock()
+		path := filepath.Join(t.TempDir(), "cookies.json")
+		a, b := NewJar(WithClock(clock.now)), NewJar(WithClock(clock.now))
+		short, long := sidCookie("a"), sidCookie("b")
+		short.Expires, long.Expires = clock.now().Add(time.Second), clock.now().Add(24*time.Hour)
+		require.NoError(t, a.Set(short))
+		require.NoError(t, b.Set(long)) // the same instant: "b" > "a" wins
+		if syncFirst {
+			require.NoError(t, a.Save(path))
+			require.NoError(t, b.Save(path))
+			require.NoError(t, a.Load(path))
+		}
+		clock.advance(time.Minute)
+		require.NoError(t, a.Save(path))
+		require.NoError(t, b.Save(path))
+		require.NoError(t, a.Load(path))
+		assert.Equal(t, "b", fileCookies(t, clock, path)["sid"].Value, "synced before the expiry: %v", syncFirst)
+		assert.True(t, hasCookie(a, "sid") && hasCookie(b, "sid"))
+	}
+}
