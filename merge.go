@@ -37,6 +37,7 @@ func (f *fileChange) cookie() *Cookie {
 type merged struct {
 	records []fileRecord // cookies, sorted
 	tombs   []tombRecord // deletions, sorted
+	tombIDs []cookieID   // their identities
 	held    []heldRecord // the cookies, as the file state records them
 	// complete reports that the jar ended up holding every cookie of the
 	// file (its limits evicted none during the merge).
@@ -242,7 +243,7 @@ func (j *Jar) mergedOutput(changes []fileChange, side map[cookieID]int, wins []b
 		case f.e != nil:
 			out.add(f.ident, f.e)
 		default:
-			out.tombs = append(out.tombs, toTomb(f.ident, f.at))
+			out.addTomb(f.ident, f.at)
 		}
 	}
 	fileWon := func(id cookieID) *fileChange {
@@ -278,7 +279,7 @@ func (j *Jar) mergedOutput(changes []fileChange, side map[cookieID]int, wins []b
 		case t.e != nil:
 			out.add(id, t.e)
 		default:
-			out.tombs = append(out.tombs, toTomb(id, t.at))
+			out.addTomb(id, t.at)
 		}
 	}
 	for id, e := range j.hist.unsaved {
@@ -344,7 +345,7 @@ func (j *Jar) jarOutput(now time.Time) *merged {
 			out.add(id, t.e)
 			expired = true
 		default:
-			out.tombs = append(out.tombs, toTomb(id, t.at))
+			out.addTomb(id, t.at)
 		}
 	}
 	if expired || len(j.hist.unsaved) > 0 {
@@ -356,7 +357,7 @@ func (j *Jar) jarOutput(now time.Time) *merged {
 		}
 		out.sort()
 	}
-	slices.SortFunc(out.tombs, compareTombs)
+	out.sortTombs()
 	return out
 }
 
@@ -391,20 +392,42 @@ func identCookie(id cookieID) Cookie {
 	return Cookie{Name: id.name, Domain: id.domain, Path: id.path, HostOnly: id.hostOnly, Partitioned: id.partition != ""}
 }
 
+// addTomb appends a deletion to what a save writes.
+func (m *merged) addTomb(id cookieID, at time.Time) {
+	m.tombs = append(m.tombs, toTomb(id, at))
+	m.tombIDs = append(m.tombIDs, id)
+}
+
 // sort puts what a save writes in the file's stable order: by domain,
 // path, name, host-only flag and partition.
 func (m *merged) sort() {
-	order := make([]int, len(m.records))
+	order := byID(len(m.held), func(i int) cookieID { return m.held[i].id })
+	m.records, m.held = permute(m.records, order), permute(m.held, order)
+	m.sortTombs()
+}
+
+func (m *merged) sortTombs() {
+	order := byID(len(m.tombIDs), func(i int) cookieID { return m.tombIDs[i] })
+	m.tombs, m.tombIDs = permute(m.tombs, order), permute(m.tombIDs, order)
+}
+
+// byID returns the indexes 0..n-1 ordered by the identities id gives.
+func byID(n int, id func(int) cookieID) []int {
+	order := make([]int, n)
 	for i := range order {
 		order[i] = i
 	}
-	slices.SortFunc(order, func(a, b int) int { return compareIDs(m.held[a].id, m.held[b].id) })
-	records, held := make([]fileRecord, len(order)), make([]heldRecord, len(order))
+	slices.SortFunc(order, func(a, b int) int { return compareIDs(id(a), id(b)) })
+	return order
+}
+
+// permute returns s in the order of the indexes.
+func permute[T any](s []T, order []int) []T {
+	out := make([]T, len(order))
 	for i, k := range order {
-		records[i], held[i] = m.records[k], m.held[k]
+		out[i] = s[k]
 	}
-	m.records, m.held = records, held
-	slices.SortFunc(m.tombs, compareTombs)
+	return out
 }
 
 func compareIDs(a, b cookieID) int {
@@ -414,18 +437,6 @@ func compareIDs(a, b cookieID) int {
 		strings.Compare(a.name, b.name),
 		compareBool(a.hostOnly, b.hostOnly),
 		strings.Compare(a.partition, b.partition),
-	)
-}
-
-func compareTombs(a, b tombRecord) int {
-	return cmp.Or(
-		strings.Compare(a.Domain, b.Domain),
-		strings.Compare(a.Path, b.Path),
-		strings.Compare(a.Name, b.Name),
-		compareBool(a.HostOnly, b.HostOnly),
-		strings.Compare(a.Partition, b.Partition),
-		strings.Compare(a.PathBase64, b.PathBase64),
-		strings.Compare(a.NameBase64, b.NameBase64),
 	)
 }
 

@@ -38,22 +38,7 @@ var (
 var smStart = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
 // smClock is the fake clock the jars of one history share.
-type smClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *smClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *smClock) set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
+type smClock = testClock
 
 // smID is a cookie's identity (unpartitioned cookies only).
 type smID struct {

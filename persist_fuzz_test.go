@@ -75,10 +75,10 @@ func FuzzLoadFile(f *testing.F) {
 // files with keys of another program's.
 func TestCountKeys(t *testing.T) {
 	for doc, want := range map[string]int{
-		`{}`:                               0,
-		`{"a": 1}`:                         1,
-		`{"a":"b:c","d" : {"e":[1,"f"]}}`:  3,
-		`{"a":"x\":","b":"\\","c":1}`:      3,
+		`{}`:                                0,
+		`{"a": 1}`:                          1,
+		`{"a":"b:c","d" : {"e":[1,"f"]}}`:   3,
+		`{"a":"x\":","b":"\\","c":1}`:       3,
 		"{\"a\"\n:\t[\"k\", {\"b\":\"\"}]}": 2,
 	} {
 		if got := countKeys([]byte(doc)); got != want {
