@@ -186,8 +186,12 @@ func (h *history) expire(e *entry) {
 // forget drops what is recorded of id, and an evicted copy kept for the
 // next save, once a newer set has replaced them.
 func (h *history) forget(id cookieID) {
-	delete(h.tombs, id)
-	delete(h.unsaved, id)
+	if len(h.tombs) > 0 {
+		delete(h.tombs, id)
+	}
+	if len(h.unsaved) > 0 {
+		delete(h.unsaved, id)
+	}
 }
 
 // tomb returns the recorded last change to a cookie the jar does not hold.

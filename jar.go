@@ -58,8 +58,12 @@ type Jar struct {
 // e.updated. The caller holds j.mu.
 func (j *Jar) stored(e *entry) {
 	j.changes++
-	j.hist.forget(e.id())
-	j.noteChange(Change{Cookie: e.Cookie, Partition: e.partition, Updated: e.updated})
+	if j.hist.tombs != nil || j.hist.unsaved != nil {
+		j.hist.forget(e.id())
+	}
+	if j.replica != nil {
+		j.noteChange(Change{Cookie: e.Cookie, Partition: e.partition, Updated: e.updated})
+	}
 }
 
 // deleted records that the cookie with identity id (c gives its

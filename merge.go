@@ -224,7 +224,7 @@ func (j *Jar) take(f *fileChange, wins bool, now time.Time) {
 		j.changes++
 		j.hist.expire(f.e)
 	default:
-		e := f.e // the change is done with: the store may keep it
+		e := f.e // the change is done with
 		if old != nil && old.LastAccess.After(e.LastAccess) {
 			e.LastAccess = old.LastAccess
 		}

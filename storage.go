@@ -104,7 +104,7 @@ func (j *Jar) rules(o origin, c setCookie, now time.Time) (e entry, expired bool
 // or at a new change time if at is zero. The deletion is recorded even when
 // the jar held no such cookie, so that an older copy in a file or another
 // replica goes too. It returns the stored entry, nil for a deletion. The
-// caller holds j.mu, and does not use e afterwards.
+// caller holds j.mu.
 func (j *Jar) commit(e *entry, expired bool, at, now time.Time) *entry {
 	if at.IsZero() {
 		at = j.hist.stamp(now)
@@ -128,18 +128,21 @@ func (j *Jar) commit(e *entry, expired bool, at, now time.Time) *entry {
 		j.deleted(id, &e.Cookie, at)
 		return nil
 	}
-	// A replacement is written over the entry it replaces, and a new
-	// cookie is stored as e itself, which saves an allocation: only the
-	// store keeps pointers to entries, and callers give up e.
+	// A replacement is written over the entry it replaces, which saves an
+	// allocation: only the store keeps pointers to entries. e itself is
+	// never kept, so that it stays on the caller's stack.
 	stored := old
 	if stored == nil {
-		stored = e
+		stored = new(entry)
 		j.seq++
 		e.seq = j.seq
 	}
 	e.updated = at
 	*stored = *e
-	j.store.put(stored)
+	if old == nil {
+		// A replacement is already in place: same identity, same domain.
+		j.store.put(stored)
+	}
 	j.stored(stored)
 	if old == nil {
 		j.enforceLimits(e.site, now)
