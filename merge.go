@@ -224,11 +224,11 @@ func (j *Jar) take(f *fileChange, wins bool, now time.Time) {
 		j.changes++
 		j.hist.expire(f.e)
 	default:
-		e := f.e // the change is done with
+		e := f.e // the change is done with: the store may keep its entry
 		if old != nil && old.LastAccess.After(e.LastAccess) {
 			e.LastAccess = old.LastAccess
 		}
-		j.commit(e, false, f.at, now)
+		j.commitOwned(e, f.at, now)
 	}
 }
 

@@ -271,17 +271,10 @@ func decodeNative(data []byte) (*fileView, error) {
 	n := bytes.Count(data, []byte("\n  {"))
 	f.Cookies = make([]fileRecord, 0, min(n, len(data)/128))
 	if err := json.Unmarshal(data, &f); err != nil || keyCount(&f) != countKeys(data) {
-		// Broken, or holding keys a file of ours does not (found by
-		// counting them, which is much cheaper than a strict decode).
-		return decodeNativeSlowly(data)
-	}
-	// The cookies array must be there: {"version": 1} alone is some other
-	// program's file. A key given twice would hide the first one's
-	// records: the slow decode refuses such a file (the keys may also just
-	// be words in a value).
-	if len(f.Cookies) == 0 && !bytes.Contains(data, []byte(`"cookies"`)) ||
-		bytes.Count(data, []byte(`"cookies"`)) > 1 || bytes.Count(data, []byte(`"deleted"`)) > 1 ||
-		bytes.Count(data, []byte(`"version"`)) > 1 {
+		// Broken, or not exactly the keys a file of ours that decodes so
+		// would have: an unknown key, a key given twice (the decoder keeps
+		// the last), "cookies" missing. Counting them is much cheaper than
+		// a strict decode; the slow decode says what is wrong.
 		return decodeNativeSlowly(data)
 	}
 	if err := checkVersion(f.Version); err != nil {
@@ -346,24 +339,37 @@ func keyCount(f *nativeFile) int {
 // followed by a colon.
 func countKeys(data []byte) int {
 	n := 0
-	for i := 0; i < len(data); i++ {
-		if data[i] != '"' {
-			continue
+	for {
+		// The next string: a key if a colon follows it.
+		i := bytes.IndexByte(data, '"')
+		if i < 0 {
+			return n
 		}
-		for i++; i < len(data) && data[i] != '"'; i++ {
-			if data[i] == '\\' {
-				i++
+		data = data[i+1:]
+		for {
+			j := bytes.IndexByte(data, '"')
+			if j < 0 {
+				return n
+			}
+			// The quote ends the string unless an odd number of
+			// backslashes escapes it.
+			k := j
+			for k > 0 && data[k-1] == '\\' {
+				k--
+			}
+			data = data[j+1:]
+			if (j-k)%2 == 0 {
+				break
 			}
 		}
-		j := i + 1
-		for j < len(data) && (data[j] == ' ' || data[j] == '\t' || data[j] == '\n' || data[j] == '\r') {
-			j++
+		k := 0
+		for k < len(data) && (data[k] == ' ' || data[k] == '\t' || data[k] == '\n' || data[k] == '\r') {
+			k++
 		}
-		if j < len(data) && data[j] == ':' {
+		if k < len(data) && data[k] == ':' {
 			n++
 		}
 	}
-	return n
 }
 
 func checkVersion(version int) error {

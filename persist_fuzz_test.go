@@ -2,6 +2,7 @@ package httpsession
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"testing"
 	"time"
@@ -85,4 +86,53 @@ func TestCountKeys(t *testing.T) {
 			t.Errorf("countKeys(%s) = %d, want %d", doc, got, want)
 		}
 	}
+}
+
+// FuzzCountKeys checks countKeys against encoding/json's tokens on every
+// valid JSON document: in an object, a key and a value alternate.
+func FuzzCountKeys(f *testing.F) {
+	for _, s := range []string{`{}`, `{"a":1}`, `{"a":"x\\","b":[{"c":"\"d\":"}]}`, `["a", {"b" : null}]`, `"x"`, `{"a":{"a":{}},"a":2}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if !json.Valid(data) {
+			return
+		}
+		want := 0
+		dec := json.NewDecoder(bytes.NewReader(data))
+		type level struct{ object, wantKey bool }
+		var stack []level
+		value := func() { // a value ended: the enclosing object wants a key
+			if n := len(stack); n > 0 && stack[n-1].object {
+				stack[n-1].wantKey = true
+			}
+		}
+		for {
+			tok, err := dec.Token()
+			if err != nil {
+				break
+			}
+			switch tok {
+			case json.Delim('{'):
+				stack = append(stack, level{object: true, wantKey: true})
+				continue
+			case json.Delim('['):
+				stack = append(stack, level{})
+				continue
+			case json.Delim('}'), json.Delim(']'):
+				stack = stack[:len(stack)-1]
+				value()
+				continue
+			}
+			if n := len(stack); n > 0 && stack[n-1].object && stack[n-1].wantKey {
+				want++
+				stack[n-1].wantKey = false
+				continue
+			}
+			value()
+		}
+		if got := countKeys(data); got != want {
+			t.Fatalf("countKeys = %d, want %d, in %q", got, want, data)
+		}
+	})
 }

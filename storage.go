@@ -106,26 +106,14 @@ func (j *Jar) rules(o origin, c setCookie, now time.Time) (e entry, expired bool
 // replica goes too. It returns the stored entry, nil for a deletion. The
 // caller holds j.mu.
 func (j *Jar) commit(e *entry, expired bool, at, now time.Time) *entry {
-	if at.IsZero() {
-		at = j.hist.stamp(now)
-	} else {
-		j.hist.observe(at)
-	}
-	// §5.7 step 23: a replacement keeps the creation time of the cookie it
-	// replaces, and its place among cookies created at the same instant,
-	// as Chromium's strictly increasing creation times keep it.
-	id := e.id()
-	old := j.store.get(id)
-	if old != nil {
-		e.Created, e.seq = old.Created, old.seq
-	}
-	// §5.7, and §5.3 step 12 of RFC 6265: a cookie that is already expired
-	// removes the old one and is not stored itself.
+	old := j.store.get(e.id())
 	if expired {
+		// §5.7, and §5.3 step 12 of RFC 6265: a cookie that is already
+		// expired removes the old one and is not stored itself.
 		if old != nil {
-			j.store.remove(id)
+			j.store.remove(old.id())
 		}
-		j.deleted(id, &e.Cookie, at)
+		j.deleted(e.id(), &e.Cookie, j.changeTime(at, now))
 		return nil
 	}
 	// A replacement is written over the entry it replaces, which saves an
@@ -134,20 +122,57 @@ func (j *Jar) commit(e *entry, expired bool, at, now time.Time) *entry {
 	stored := old
 	if stored == nil {
 		stored = new(entry)
+	}
+	return j.place(stored, old, e, at, now)
+}
+
+// commitOwned is commit for a cookie that is not expired and whose entry the
+// caller gives up: a new cookie is stored as e itself, which saves a copy
+// and an allocation per cookie when a file loads. The caller holds j.mu.
+func (j *Jar) commitOwned(e *entry, at, now time.Time) *entry {
+	old := j.store.get(e.id())
+	stored := old
+	if stored == nil {
+		stored = e
+	}
+	return j.place(stored, old, e, at, now)
+}
+
+// place stores e in stored, the entry of the cookie it replaces (old) or a
+// new one, as a change at at (a new change time if zero). The caller holds
+// j.mu.
+func (j *Jar) place(stored, old, e *entry, at, now time.Time) *entry {
+	at = j.changeTime(at, now)
+	if old != nil {
+		// §5.7 step 23: a replacement keeps the creation time of the
+		// cookie it replaces, and its place among cookies created at the
+		// same instant, as Chromium's strictly increasing creation times
+		// keep it.
+		e.Created, e.seq = old.Created, old.seq
+	} else {
 		j.seq++
 		e.seq = j.seq
 	}
 	e.updated = at
 	*stored = *e
-	if old == nil {
-		// A replacement is already in place: same identity, same domain.
-		j.store.put(stored)
+	if old != nil {
+		j.stored(stored) // a replacement is already in place
+		return stored
 	}
+	j.store.put(stored)
 	j.stored(stored)
-	if old == nil {
-		j.enforceLimits(e.site, now)
-	}
+	j.enforceLimits(stored.site, now)
 	return stored
+}
+
+// changeTime returns at, or a new change time if at is zero, and moves the
+// change clock past it. The caller holds j.mu.
+func (j *Jar) changeTime(at, now time.Time) time.Time {
+	if at.IsZero() {
+		return j.hist.stamp(now)
+	}
+	j.hist.observe(at)
+	return at
 }
 
 // checkPrefixes applies the cookie name prefixes of §4.1.3 as the storage
