@@ -65,9 +65,12 @@ func resolvePath(path string) (string, error) {
 		next := filepath.Join(cur, c)
 		fi, err := os.Lstat(next)
 		if errors.Is(err, fs.ErrNotExist) {
-			// A new file, or a missing directory that the save will
-			// report.
-			return filepath.Join(append([]string{next}, todo...)...), nil
+			if len(todo) > 0 || strings.HasSuffix(path, string(filepath.Separator)) {
+				// A missing directory: the kernel stops here too, and
+				// "missing/.." must not skip the checks of what follows.
+				return "", fmt.Errorf("%s: %w", filepath.Dir(next+string(filepath.Separator)), err)
+			}
+			return next, nil // a new file
 		}
 		if err != nil {
 			return "", err
@@ -98,6 +101,9 @@ func resolvePath(path string) (string, error) {
 	}
 	if err := regular(cur, fi); err != nil {
 		return "", err
+	}
+	if strings.HasSuffix(path, string(filepath.Separator)) {
+		return "", fmt.Errorf("%w: %s names a directory, and %s is a file", ErrUnsafePath, path, cur)
 	}
 	return cur, ownerAllowed(cur, fi)
 }
@@ -146,6 +152,9 @@ func readRegular(path string) ([]byte, os.FileInfo, error) {
 	}
 	if err := regular(path, fi); err != nil {
 		return nil, nil, err
+	}
+	if err := ownerAllowed(path, fi); err != nil {
+		return nil, nil, err // planted since the path was resolved
 	}
 	if fi.Size() > MaxFileSize {
 		return nil, nil, tooLarge(path)

@@ -153,11 +153,21 @@ func toRecord(e *entry) fileRecord {
 	return fileRecord{cookieJSON: toCookieJSON(&e.Cookie), Updated: e.updated, Seq: e.seq, Partition: e.partition}
 }
 
+// tooLate reports a change time, read from a file or a replica, too late
+// to take: one from a broken clock or a hand edit that would leave no room
+// for the changes after it in what JSON can write (years up to 9999).
+func tooLate(at time.Time) bool { return at.Year() >= 9000 }
+
+var errChangeTime = refusal("change time after the year 9000")
+
 func fromRecord(r *fileRecord) (fileCookie, error) {
 	c, err := r.cookie()
 	fc := fileCookie{Cookie: c, updated: r.Updated, seq: r.Seq, partition: r.Partition}
 	if err != nil {
 		return fc, err
+	}
+	if tooLate(r.Updated) {
+		return fc, errChangeTime
 	}
 	if fc.updated.IsZero() {
 		fc.updated = fc.Created
@@ -193,6 +203,9 @@ func fromTomb(t *tombRecord) (fileTomb, error) {
 	}
 	if ft.at.IsZero() {
 		return ft, errors.New("deletion without a time")
+	}
+	if tooLate(ft.at) {
+		return ft, errChangeTime
 	}
 	return ft, nil
 }
@@ -270,11 +283,10 @@ func decodeNative(data []byte) (*fileView, error) {
 	var f nativeFile
 	n := bytes.Count(data, []byte("\n  {"))
 	f.Cookies = make([]fileRecord, 0, min(n, len(data)/128))
-	if err := json.Unmarshal(data, &f); err != nil || keyCount(&f) != countKeys(data) {
-		// Broken, or not exactly the keys a file of ours that decodes so
-		// would have: an unknown key, a key given twice (the decoder keeps
-		// the last), "cookies" missing. Counting them is much cheaper than
-		// a strict decode; the slow decode says what is wrong.
+	if !checkKeys(data, nil) || json.Unmarshal(data, &f) != nil {
+		// Broken, or not exactly the keys of a file of ours: the slow
+		// decode says what is wrong, or reads what it can record by
+		// record.
 		return decodeNativeSlowly(data)
 	}
 	if err := checkVersion(f.Version); err != nil {
@@ -305,71 +317,115 @@ func decodeNative(data []byte) (*fileView, error) {
 	return v, nil
 }
 
-// keyCount returns how many keys a file of ours that decodes to f has.
-func keyCount(f *nativeFile) int {
-	n := 2 // "version", "cookies"
-	if f.Deleted != nil {
-		n++
-	}
-	for i := range f.Cookies {
-		r := &f.Cookies[i]
-		n += 10 // name value domain path hostOnly secure httpOnly created lastAccess updated
-		for _, set := range [...]bool{
-			r.SameSite != "", r.Partitioned, r.Quoted, r.Expires != nil,
-			r.NameBase64 != "", r.ValueBase64 != "", r.PathBase64 != "", r.Seq != 0, r.Partition != "",
-		} {
-			if set {
-				n++
-			}
+// The keys a native file may hold, by place. json.Unmarshal ignores keys it
+// does not know, keeps the last of a key given twice and matches keys
+// without regard to case: checkKeys makes sure none of that can lose
+// anything before the one-pass decode is trusted.
+var (
+	topKeys    = keySet{"version", "cookies", "deleted"}
+	recordKeys = keySet{"name", "value", "domain", "path", "hostOnly", "secure", "httpOnly", "sameSite",
+		"partitioned", "quoted", "expires", "created", "lastAccess", "nameBase64", "valueBase64",
+		"pathBase64", "updated", "seq", "partitionKey"}
+	tombKeys = keySet{"name", "domain", "path", "hostOnly", "partitionKey", "deleted", "nameBase64", "pathBase64"}
+)
+
+// keySet is the keys an object may hold.
+type keySet []string
+
+// bit returns the key's bit, or false for a key not in the set.
+func (ks keySet) bit(key []byte) (uint32, bool) {
+	for i, k := range ks {
+		if string(key) == k {
+			return 1 << i, true
 		}
 	}
-	for i := range f.Deleted {
-		t := &f.Deleted[i]
-		n += 5 // name domain path hostOnly deleted
-		for _, set := range [...]bool{t.Partition != "", t.NameBase64 != "", t.PathBase64 != ""} {
-			if set {
-				n++
-			}
-		}
-	}
-	return n
+	return 0, false
 }
 
-// countKeys counts the object keys in a valid JSON document: the strings
-// followed by a colon.
-func countKeys(data []byte) int {
-	n := 0
-	for {
-		// The next string: a key if a colon follows it.
-		i := bytes.IndexByte(data, '"')
-		if i < 0 {
-			return n
-		}
-		data = data[i+1:]
-		for {
-			j := bytes.IndexByte(data, '"')
-			if j < 0 {
-				return n
+// checkKeys reports whether the JSON document data has exactly the
+// keys of a native file, each written plainly (no escapes), in its own
+// case, and at most once per object: at the top "version", "cookies" and
+// perhaps "deleted", and in those arrays records of their kind, with no
+// other object or array anywhere. With only non-nil, data is one object
+// whose keys must be only's. It does not check that data is valid JSON:
+// the decode that follows it does.
+func checkKeys(data []byte, only keySet) bool {
+	type frame struct {
+		object bool
+		keys   keySet // an object's allowed keys
+		seen   uint32
+		of     keySet // an array's records' keys
+	}
+	var stack []frame
+	var topKey string // the last key of the top-level object
+	opened := false   // the document is an object
+	for i := 0; i < len(data); i++ {
+		switch data[i] {
+		case '"':
+			start, escaped := i+1, false
+			for i++; i < len(data) && data[i] != '"'; i++ {
+				if data[i] == '\\' {
+					escaped = true
+					i++
+				}
 			}
-			// The quote ends the string unless an odd number of
-			// backslashes escapes it.
-			k := j
-			for k > 0 && data[k-1] == '\\' {
-				k--
+			k := i + 1
+			for k < len(data) && (data[k] == ' ' || data[k] == '\t' || data[k] == '\n' || data[k] == '\r') {
+				k++
 			}
-			data = data[j+1:]
-			if (j-k)%2 == 0 {
-				break
+			if k >= len(data) || data[k] != ':' {
+				continue // a value
 			}
-		}
-		k := 0
-		for k < len(data) && (data[k] == ' ' || data[k] == '\t' || data[k] == '\n' || data[k] == '\r') {
-			k++
-		}
-		if k < len(data) && data[k] == ':' {
-			n++
+			if len(stack) == 0 || !stack[len(stack)-1].object {
+				return false
+			}
+			f := &stack[len(stack)-1]
+			bit, ok := f.keys.bit(data[start:i])
+			if escaped || !ok || f.seen&bit != 0 {
+				return false
+			}
+			f.seen |= bit
+			if len(stack) == 1 {
+				topKey = string(data[start:i])
+			}
+		case '{':
+			var keys keySet
+			switch {
+			case len(stack) == 0 && opened:
+				return false
+			case len(stack) == 0 && only != nil:
+				keys = only
+			case len(stack) == 0:
+				keys = topKeys
+			case len(stack) == 2 && only == nil && !stack[1].object:
+				keys = stack[1].of
+			default:
+				return false
+			}
+			opened = true
+			stack = append(stack, frame{object: true, keys: keys})
+		case '[':
+			if len(stack) != 1 || only != nil {
+				return false
+			}
+			of := recordKeys
+			if topKey == "deleted" {
+				of = tombKeys
+			} else if topKey != "cookies" {
+				return false
+			}
+			stack = append(stack, frame{of: of})
+		case '}', ']':
+			if len(stack) == 0 {
+				return false
+			}
+			if len(stack) == 1 && only == nil && stack[0].seen&3 != 3 {
+				return false // "version" and "cookies" are required
+			}
+			stack = stack[:len(stack)-1]
 		}
 	}
+	return opened && len(stack) == 0
 }
 
 func checkVersion(version int) error {
@@ -424,6 +480,9 @@ func decodeNativeSlowly(data []byte) (*fileView, error) {
 	for i, raw := range raws {
 		var r fileRecord
 		c, err := fileCookie{}, strictUnmarshal(raw, &r)
+		if err == nil && !checkKeys(raw, recordKeys) {
+			err = errors.New("a key given twice, written with escapes or in another case, or not a record's")
+		}
 		if err == nil {
 			c, err = fromRecord(&r)
 		}
@@ -437,6 +496,9 @@ func decodeNativeSlowly(data []byte) (*fileView, error) {
 	for i, raw := range deleted {
 		var r tombRecord
 		t, err := fileTomb{}, strictUnmarshal(raw, &r)
+		if err == nil && !checkKeys(raw, tombKeys) {
+			err = errors.New("a key given twice, written with escapes or in another case, or not a deletion's")
+		}
 		if err == nil {
 			t, err = fromTomb(&r)
 		}

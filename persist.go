@@ -260,6 +260,13 @@ func (j *Jar) save(ctx context.Context, path string, cfg saveConfig, format file
 		return err
 	}
 	defer unlock()
+	// The path may have changed while the lock was awaited (a file or a
+	// link planted in a shared directory): resolve it again.
+	if again, err := resolvePath(path); err != nil {
+		return err
+	} else if again != target {
+		return fmt.Errorf("%w: %s changed while the save waited for its lock", ErrUnsafePath, path)
+	}
 	removeStaleTemps(target)
 
 	j.mu.Lock()
@@ -279,6 +286,8 @@ func (j *Jar) save(ctx context.Context, path string, cfg saveConfig, format file
 		return statErr
 	case !cur.Mode().IsRegular():
 		return regular(target, cur)
+	case ownerAllowed(target, cur) != nil:
+		return ownerAllowed(target, cur)
 	case cfg.overwrite:
 	default:
 		data, info, err := readRegular(target)

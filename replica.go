@@ -69,6 +69,9 @@ func (j *Jar) Apply(changes []Change) error {
 // apply1 applies one change made elsewhere. The caller holds j.mu.
 func (j *Jar) apply1(ch *Change, now time.Time) error {
 	at := ch.Updated.UTC()
+	if tooLate(at) {
+		return errChangeTime
+	}
 	var id cookieID
 	var e entry
 	var c *Cookie

@@ -811,3 +811,85 @@ func TestAnExpiryDoesNotChangeWhoWinsATie(t *testing.T) {
 		assert.True(t, hasCookie(a, "sid") && hasCookie(b, "sid"))
 	}
 }
+
+func TestSecondReviewRegressions(t *testing.T) {
+	rec := func(extra string) string {
+		return `{"name":"a","value":"1","domain":"example.com","path":"/","hostOnly":true,"secure":false,` + extra + `"created":"2026-01-01T00:00:00Z","lastAccess":"2026-01-01T00:00:00Z","updated":"2026-01-01T00:00:00Z"}`
+	}
+	for _, tt := range []struct {
+		name, doc string
+		corrupt   bool   // the whole file is refused
+		keep      string // else: this record is carried as it was
+	}{
+		{"an unknown field where a known one is missing", `{"version": 2, "cookies": [` + rec(`"priority":"high",`) + `]}`, false, rec(`"priority":"high",`)},
+		{"an extra top-level key", `{"version": 2, "name": "my-service", "cookies": [` + rec(`"httpOnly":false,`) + `]}`, true, ""},
+		{"a top-level key given twice", `{"version": 2, "deleted": [{"name":"x","domain":"example.com","path":"/","hostOnly":true,"deleted":"2026-01-01T00:00:00Z"}], "cookies": [], "deleted": []}`, true, ""},
+		{"a key given twice in a record", `{"version": 2, "cookies": [` + rec(`"httpOnly":false,"name":"other",`) + `]}`, false, rec(`"httpOnly":false,"name":"other",`)},
+		{"a key in another case", `{"version": 2, "cookies": [` + rec(`"httpOnly":false,"VALUE":"2",`) + `]}`, false, rec(`"httpOnly":false,"VALUE":"2",`)},
+		{"a top-level key in another case", `{"version": 2, "Cookies": [` + rec(`"httpOnly":false,`) + `]}`, true, ""},
+		{"a change time too late to write after", `{"version": 2, "cookies": [` + strings.Replace(rec(`"httpOnly":false,`), `"updated":"2026-01-01T00:00:00Z"`, `"updated":"9999-12-31T23:59:59.999999999Z"`, 1) + `]}`, false, `"updated":"9999-12-31T23:59:59.999999999Z"`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "cookies.json")
+			require.NoError(t, os.WriteFile(path, []byte(tt.doc), 0o600))
+			j := NewJar(WithClock(newTestClock().now))
+			err := j.Load(path)
+			if tt.corrupt {
+				require.ErrorIs(t, err, ErrCorrupt)
+				require.NoError(t, j.Set(sidCookie("1")))
+				require.ErrorIs(t, j.Save(path), ErrCorrupt)
+				data, _ := os.ReadFile(path)
+				assert.Equal(t, tt.doc, string(data), "never written over")
+				return
+			}
+			var fe *FileError
+			require.ErrorAs(t, err, &fe, "reported")
+			require.NoError(t, j.Set(sidCookie("1")))
+			j.Delete("example.com", "/", "gone")
+			require.NoError(t, j.Save(path), "a later save still works")
+			data, err := os.ReadFile(path)
+			require.NoError(t, err)
+			assert.Contains(t, string(data), tt.keep, "carried as it was")
+		})
+	}
+	t.Run("a missing directory and .. skip no check", func(t *testing.T) {
+		dir := t.TempDir()
+		_, err := resolvePath(filepath.Join(dir, "nope") + "/../c.json")
+		require.ErrorIs(t, err, fs.ErrNotExist, "as the kernel says")
+		require.Error(t, NewJar().Save(filepath.Join(dir, "nope")+"/../c.json"))
+	})
+	t.Run("a path with a trailing slash names no file", func(t *testing.T) {
+		dir := t.TempDir()
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "d.json"), nil, 0o600))
+		_, err := resolvePath(filepath.Join(dir, "d.json") + "/")
+		require.Error(t, err)
+		_, err = resolvePath(filepath.Join(dir, "e.json") + "/")
+		require.Error(t, err)
+	})
+}
+
+func TestFilePlantedWhileASaveWaitsIsNotUsed(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to plant a file owned by another user")
+	}
+	dir := sharedDir(t)
+	path := filepath.Join(dir, "c.json")
+	unlock, err := lockFile(context.Background(), path+".lock", time.Minute)
+	require.NoError(t, err)
+	j := NewJar()
+	require.NoError(t, j.Set(sidCookie("secret")))
+	saved := make(chan error, 1)
+	go func() { saved <- j.Save(path) }()
+	for j.saveMu.TryLock() { // until the save waits for the lock
+		j.saveMu.Unlock()
+		time.Sleep(time.Millisecond)
+	}
+	planted := `{"version": 2, "cookies": [], "deleted": []}`
+	require.NoError(t, os.WriteFile(path, []byte(planted), 0o666))
+	require.NoError(t, os.Chown(path, 65534, 65534))
+	unlock()
+	require.ErrorIs(t, <-saved, ErrUnsafePath)
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, planted, string(data), "our cookies never reach a file another user owns")
+}

@@ -63,7 +63,7 @@ func WriteFile(path string, perm fs.FileMode, write func(w io.Writer) error) (er
 		return err
 	}
 	if old != nil {
-		keepOwner(f, old)
+		keepOwner(f, old, dir)
 	}
 	bw := bufio.NewWriterSize(f, 256<<10)
 	if err := write(bw); err != nil {
