@@ -343,8 +343,11 @@ func TestNewestChangeWinsAndTiesAreDeterministic(t *testing.T) {
 	// The later change wins, whichever reaches Redis first.
 	late, _ := openStore(t, client, "order", clock(t0.Add(time.Second)))
 	early, _ := openStore(t, client, "order", clock(t0))
-	late.Jar().SetRawCookies(u, []string{"x=later"})
+	// (early sets first: had it seen late's change before making its own,
+	// its hybrid clock would put its change after late's, rightly.)
 	early.Jar().SetRawCookies(u, []string{"x=earlier"})
+	late.Jar().SetRawCookies(u, []string{"x=later"})
+	require.NoError(t, late.Flush(ctx))
 	require.NoError(t, early.Flush(ctx))
 	assert.Equal(t, "x=later", early.Jar().CookieHeader(u), "the worker whose change lost takes the winner")
 	assert.Equal(t, "x=later", late.Jar().CookieHeader(u))
