@@ -173,6 +173,27 @@ func (j *Jar) fileChanges(v *fileView, held map[cookieID]heldRecord, now time.Ti
 	return changes
 }
 
+// deleteAsOf removes the cookie id, if the jar holds it, as a deletion
+// made elsewhere at the change time at. The caller holds j.mu.
+func (j *Jar) deleteAsOf(id cookieID, at time.Time) {
+	ident := identCookie(id)
+	if old := j.store.get(id); old != nil {
+		ident = old.Cookie
+		j.store.remove(id)
+	}
+	j.deleted(id, &ident, at)
+}
+
+// expireAsOf takes a newer set made elsewhere (at e.updated) whose cookie
+// has expired: the jar's copy goes, as it would had the jar taken the set
+// before it expired, and the set is remembered as the newest change. The
+// caller holds j.mu.
+func (j *Jar) expireAsOf(e *entry) {
+	j.store.remove(e.id())
+	j.changes++
+	j.hist.expire(e)
+}
+
 // heldOf returns the cookies among a file's changes.
 func heldOf(changes []fileChange) []heldRecord {
 	held := make([]heldRecord, 0, len(changes))
@@ -209,20 +230,9 @@ func (j *Jar) take(f *fileChange, wins bool, now time.Time) {
 			old.LastAccess = f.fc.LastAccess.UTC()
 		}
 	case f.e == nil:
-		ident := identCookie(id)
-		if old != nil {
-			ident = old.Cookie
-			j.store.remove(id)
-		}
-		j.deleted(id, &ident, f.at)
+		j.deleteAsOf(id, f.at)
 	case f.expired:
-		// A newer set whose cookie has expired: the jar's copy is gone,
-		// as it would be had the jar taken the set before it expired.
-		if old != nil {
-			j.store.remove(id)
-		}
-		j.changes++
-		j.hist.expire(f.e)
+		j.expireAsOf(f.e)
 	default:
 		e := f.e // the change is done with: the store may keep its entry
 		if old != nil && old.LastAccess.After(e.LastAccess) {

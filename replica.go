@@ -101,19 +101,10 @@ func (j *Jar) apply1(ch *Change, now time.Time) error {
 	}
 	switch {
 	case ch.Deleted:
-		ident := identCookie(id)
-		if old := j.store.get(id); old != nil {
-			ident = old.Cookie
-			j.store.remove(id)
-		}
-		j.deleted(id, &ident, at)
+		j.deleteAsOf(id, at)
 	case expired:
-		// A newer set whose cookie has expired since: the jar's copy is
-		// gone, and the set is remembered as the newest change.
-		j.store.remove(id)
 		e.updated = at
-		j.changes++
-		j.hist.expire(&e)
+		j.expireAsOf(&e)
 	default:
 		j.commit(&e, false, at, now)
 	}

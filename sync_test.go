@@ -54,15 +54,23 @@ func fileCookies(t *testing.T, clock *testClock, path string) map[string]Cookie 
 	return out
 }
 
-func TestLoadKeepsANewerDeletionMadeHere(t *testing.T) {
-	clock := newTestClock()
-	path := filepath.Join(t.TempDir(), "cookies.json")
+// sharedLogin has writer set sid and save it to a new file, which reader
+// then loads; the clock moves on a second.
+func sharedLogin(t *testing.T) (clock *testClock, path string, writer, reader *Jar) {
+	t.Helper()
+	clock = newTestClock()
+	path = filepath.Join(t.TempDir(), "cookies.json")
 	js := syncJars(clock, 2)
-	a, b := js[0], js[1]
-	require.NoError(t, b.Set(sidCookie("1")))
-	require.NoError(t, b.Save(path))
-	require.NoError(t, a.Load(path))
+	writer, reader = js[0], js[1]
+	require.NoError(t, writer.Set(sidCookie("1")))
+	require.NoError(t, writer.Save(path))
+	require.NoError(t, reader.Load(path))
 	clock.advance(time.Second)
+	return clock, path, writer, reader
+}
+
+func TestLoadKeepsANewerDeletionMadeHere(t *testing.T) {
+	clock, path, _, a := sharedLogin(t)
 	assert.True(t, a.Delete("example.com", "/", "sid"), "a logout")
 	require.NoError(t, a.Load(path), "the file still holds the older sid")
 	assert.False(t, hasCookie(a, "sid"), "Load does not undo a newer deletion made in this jar")
@@ -71,14 +79,7 @@ func TestLoadKeepsANewerDeletionMadeHere(t *testing.T) {
 }
 
 func TestLoadTakesADeletionFromTheFile(t *testing.T) {
-	clock := newTestClock()
-	path := filepath.Join(t.TempDir(), "cookies.json")
-	js := syncJars(clock, 2)
-	a, b := js[0], js[1]
-	require.NoError(t, a.Set(sidCookie("1")))
-	require.NoError(t, a.Save(path))
-	require.NoError(t, b.Load(path))
-	clock.advance(time.Second)
+	clock, path, a, b := sharedLogin(t)
 	b.Delete("example.com", "/", "sid")
 	require.NoError(t, b.Save(path))
 	require.NoError(t, a.Load(path))
