@@ -54,32 +54,25 @@ type history struct {
 	// wrote them (their change is later than the last save): the next
 	// save writes them, so that a set is not lost to a limit.
 	unsaved map[cookieID]*entry
-	savedAt time.Time // the change clock when the last save merged
-	seed    maphash.Seed
-	seeded  bool
+	savedAt time.Time    // the change clock when the last save merged
+	seed    maphash.Seed // for sum: set by NewJar, never changed
 }
 
 // sum returns a checksum of a file's content, to tell whether the file is
 // still the one the jar last read or wrote: a file's identity, time and
 // size alone can repeat (inode numbers are reused, and some file systems
-// keep times to the second).
+// keep times to the second). The seed is set once, by NewJar, so sum needs
+// no lock.
 func (h *history) sum(data []byte) uint64 {
-	return maphash.Bytes(h.hashSeed(), data)
+	return maphash.Bytes(h.seed, data)
 }
 
 // hasher returns a hash to feed a file's content through while it is
 // written.
 func (h *history) hasher() *maphash.Hash {
 	var m maphash.Hash
-	m.SetSeed(h.hashSeed())
+	m.SetSeed(h.seed)
 	return &m
-}
-
-func (h *history) hashSeed() maphash.Seed {
-	if !h.seeded {
-		h.seed, h.seeded = maphash.MakeSeed(), true
-	}
-	return h.seed
 }
 
 // maxUnsaved bounds the evicted cookies a jar keeps for its next save,

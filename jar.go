@@ -12,6 +12,7 @@ package httpsession
 import (
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -154,6 +155,7 @@ func NewJar(opts ...JarOption) *Jar {
 		total:     cfg.total,
 		store:     newMemStore(),
 		replica:   cfg.replica,
+		hist:      history{seed: maphash.MakeSeed()},
 	}
 }
 

@@ -285,9 +285,7 @@ func (j *Jar) save(ctx context.Context, path string, cfg saveConfig, format file
 	case statErr != nil:
 		return statErr
 	case !cur.Mode().IsRegular():
-		return regular(target, cur)
-	case ownerAllowed(target, cur) != nil:
-		return ownerAllowed(target, cur)
+		return regular(target, cur) // replaced since resolvePath looked
 	case cfg.overwrite:
 	default:
 		data, info, err := readRegular(target)
@@ -295,10 +293,7 @@ func (j *Jar) save(ctx context.Context, path string, cfg saveConfig, format file
 			return err
 		}
 		if st.unchanged(cur) && st.complete && st.evictions == evictions && !cfg.omitSession {
-			j.mu.Lock()
-			same := j.hist.sum(data) == st.sum
-			j.mu.Unlock()
-			if same {
+			if j.hist.sum(data) == st.sum {
 				if st.format != formatNone && st.format != format {
 					return formatError(st.format, format)
 				}
