@@ -1,10 +1,13 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/httpsession/httpsession"
 )
 
 const cleanHelp = `clean rewrites FILE without its expired cookies and, with -session, without
@@ -35,14 +38,16 @@ func runClean(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	path := files[0]
-	native, err := isNative(path)
-	if err != nil {
-		return fail(stderr, err)
-	}
+	// Load first: it refuses what is not a regular file (a FIFO would
+	// block a plain read) and reports every failure as list and convert do.
 	jar := newJar()
 	code = loadInto(jar, path, stderr)
 	if code == exitFailure {
 		return code
+	}
+	native, err := isNative(path)
+	if err != nil {
+		return failFile(stderr, path, err)
 	}
 	removed := 0
 	if *session {
@@ -53,7 +58,7 @@ func runClean(args []string, stdout, stderr io.Writer) int {
 		format = formatNative
 	}
 	if err := save(jar, path, format); err != nil {
-		return fail(stderr, err)
+		return failFile(stderr, path, err)
 	}
 	fmt.Fprintf(stdout, "%s: %s kept", path, plural(jar.Len(), "cookie"))
 	if *session {
@@ -65,15 +70,39 @@ func runClean(args []string, stdout, stderr io.Writer) int {
 
 // isNative reports whether the file at path is in the native JSON format,
 // by the rule the library reads files with: after a byte order mark and
-// white space, JSON starts with '{' and cookies.txt never does.
+// white space, JSON starts with '{' and cookies.txt never does. Only a
+// regular file is opened, so that a FIFO put in its place cannot block.
 func isNative(path string) (bool, error) {
-	data, err := os.ReadFile(path)
+	fi, err := os.Stat(path)
 	if err != nil {
 		return false, err
 	}
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
-	data = bytes.TrimLeft(data, " \t\r\n")
-	return len(data) > 0 && data[0] == '{', nil
+	if !fi.Mode().IsRegular() {
+		return false, fmt.Errorf("%w: %s is not a regular file", httpsession.ErrUnsafePath, path)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	// The start of the file is enough: a byte order mark, white space, and
+	// the first byte of the content.
+	r := bufio.NewReader(io.LimitReader(f, httpsession.MaxFileSize))
+	if bom, err := r.Peek(3); err == nil && bytes.Equal(bom, []byte("\xef\xbb\xbf")) {
+		_, _ = r.Discard(3)
+	}
+	for {
+		b, err := r.ReadByte()
+		switch {
+		case err == io.EOF:
+			return false, nil
+		case err != nil:
+			return false, err
+		case b == ' ' || b == '\t' || b == '\r' || b == '\n':
+			continue
+		}
+		return b == '{', nil
+	}
 }
 
 // plural writes a count and a noun, in the plural unless the count is 1.

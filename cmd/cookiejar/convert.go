@@ -51,14 +51,14 @@ func runConvert(args []string, stdout, stderr io.Writer) int {
 	in, out := files[0], files[1]
 	format, err := outputFormat(*to, out)
 	if err != nil {
-		return usageError(stderr, "cookiejar convert", err.Error(), "cookiejar "+cmd.usage, "cookiejar convert -h")
+		return usageError(stderr, err.Error(), "cookiejar "+cmd.usage, "cookiejar convert -h")
 	}
 	exists, err := fileExists(out)
 	if err != nil {
-		return fail(stderr, err)
+		return failFile(stderr, out, err)
 	}
 	if exists && !*force {
-		return fail(stderr, fmt.Errorf("%s exists; use -f to replace it", out))
+		return failFile(stderr, out, errOutputExists)
 	}
 
 	jar := newJar()
@@ -70,7 +70,7 @@ func runConvert(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	if err := save(jar, out, format, saveOpts...); err != nil {
-		return fail(stderr, err)
+		return failFile(stderr, out, err)
 	}
 	return code
 }

@@ -3,6 +3,10 @@
 // of curl, wget, yt-dlp and browser extensions. The format of a file it reads
 // is detected from its content.
 //
+// Install it with
+//
+//	go install github.com/httpsession/httpsession/cmd/cookiejar@latest
+//
 // Usage:
 //
 //	cookiejar list [-a] [-domain D] [-json] FILE
@@ -25,6 +29,8 @@
 //
 // # Exit status
 //
+// The installed binary (or one made with go build) exits with:
+//
 //	0  success
 //	1  the operation failed: a file could not be read or written, or is
 //	   corrupt (the message names the file and the position); no file
@@ -33,6 +39,18 @@
 //	3  a file loaded only partly: each refused record is reported on
 //	   standard error as FILE:LINE: reason, and the command did its work
 //	   with the other records
+//
+// "go run ./cmd/cookiejar" reports every non-zero status as 1 (and prints
+// "exit status N" itself): that is go run's own behaviour. Scripts that
+// look at the status should run the installed binary or one made with go
+// build.
+//
+// An error is reported on one line that starts with "cookiejar: " (a usage
+// error is followed by the command's usage line). A failure with a file
+// names the file and reads the same in every command:
+//
+//	cookiejar: session.json: corrupt cookie file: line 3, column 14: not valid JSON
+//	cookiejar: cookies.txt: no such file or directory
 //
 // # Examples
 //
@@ -118,6 +136,8 @@ Exit status:
   2  usage error
   3  a file loaded only partly: each refused record is reported on standard
      error as FILE:LINE: reason, and the rest were processed
+"go run" reports every non-zero status as 1; scripts should run the
+installed binary: go install github.com/httpsession/httpsession/cmd/cookiejar@latest
 
 Examples:
   cookiejar list cookies.txt
@@ -145,20 +165,21 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("cookiejar", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
-	version := fs.Bool("version", false, "print the version and exit")
+	showVersion := fs.Bool("version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			printMainUsage(stdout)
 			return exitOK
 		}
-		return usageError(stderr, "cookiejar", err.Error(), "cookiejar COMMAND [options] ARGS...", "cookiejar -h")
+		return usageError(stderr, err.Error(), "cookiejar COMMAND [options] ARGS...", "cookiejar -h")
 	}
-	if *version {
-		fmt.Fprintf(stdout, "cookiejar %s\n", buildVersion())
+	if *showVersion {
+		bi, _ := debug.ReadBuildInfo()
+		fmt.Fprintf(stdout, "cookiejar %s\n", version(bi))
 		return exitOK
 	}
 	if fs.NArg() == 0 {
-		return usageError(stderr, "cookiejar", "no command given", "cookiejar COMMAND [options] ARGS...", "cookiejar -h")
+		return usageError(stderr, "no command given", "cookiejar COMMAND [options] ARGS...", "cookiejar -h")
 	}
 	name := fs.Arg(0)
 	for _, c := range commands() {
@@ -166,7 +187,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return c.run(fs.Args()[1:], stdout, stderr)
 		}
 	}
-	return usageError(stderr, "cookiejar", fmt.Sprintf("unknown command %q", name), "cookiejar COMMAND [options] ARGS...", "cookiejar -h")
+	return usageError(stderr, fmt.Sprintf("unknown command %q", name), "cookiejar COMMAND [options] ARGS...", "cookiejar -h")
 }
 
 // runHelp prints the usage of cookiejar, or of the command named in args.
@@ -176,7 +197,7 @@ func runHelp(args []string, stdout, stderr io.Writer) int {
 		printMainUsage(stdout)
 		return exitOK
 	case len(args) > 1:
-		return usageError(stderr, "cookiejar help", "too many arguments", "cookiejar help [COMMAND]", "cookiejar -h")
+		return usageError(stderr, "too many arguments", "cookiejar help [COMMAND]", "cookiejar -h")
 	case args[0] == "help":
 		printMainUsage(stdout)
 		return exitOK
@@ -186,22 +207,46 @@ func runHelp(args []string, stdout, stderr io.Writer) int {
 			return c.run([]string{"-h"}, stdout, stderr)
 		}
 	}
-	return usageError(stderr, "cookiejar help", fmt.Sprintf("unknown command %q", args[0]), "cookiejar help [COMMAND]", "cookiejar -h")
+	return usageError(stderr, fmt.Sprintf("unknown command %q", args[0]), "cookiejar help [COMMAND]", "cookiejar -h")
 }
 
-// buildVersion returns the module version cookiejar was built from, or
-// "devel" for a build from a working tree.
-func buildVersion() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+// version returns the version of the build that bi describes (nil when
+// the binary has none). A binary installed with "go install
+// ...@vX.Y.Z" has that module version. A build from a checkout has none
+// ("(devel)", or since Go 1.24 a v0.0.0- pseudo-version when the
+// repository has no tag): it gets httpsession.Version, marked as a
+// development build, with the commit when the build recorded one.
+func version(bi *debug.BuildInfo) string {
+	if bi != nil && bi.Main.Version != "" && bi.Main.Version != "(devel)" &&
+		!strings.HasPrefix(bi.Main.Version, "v0.0.0-") {
 		return bi.Main.Version
 	}
-	return "devel"
+	v := httpsession.Version + " (devel"
+	if bi != nil {
+		var revision string
+		var modified bool
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				revision = s.Value
+			case "vcs.modified":
+				modified = s.Value == "true"
+			}
+		}
+		if revision != "" {
+			v += ", revision " + revision[:min(12, len(revision))]
+			if modified {
+				v += ", modified"
+			}
+		}
+	}
+	return v + ")"
 }
 
-// usageError reports a bad command line on stderr, with the usage line and
-// where to find help, and returns exitUsage.
-func usageError(stderr io.Writer, prog, msg, usage, help string) int {
-	fmt.Fprintf(stderr, "%s: %s\nusage: %s\nRun %q for help.\n", prog, msg, usage, help)
+// usageError reports a bad command line on stderr, with the usage line,
+// which names the command, and where to find help, and returns exitUsage.
+func usageError(stderr io.Writer, msg, usage, help string) int {
+	fmt.Fprintf(stderr, "%s%s\nusage: %s\nRun %q for help.\n", prefix, msg, usage, help)
 	return exitUsage
 }
 
@@ -236,8 +281,7 @@ func (s *subcommand) printUsage(w io.Writer) {
 // operands. When it returns ok false, it has printed the help (-h) or a
 // usage error, and code is the exit code.
 func (s *subcommand) parse(args []string, nargs int, stdout, stderr io.Writer) (operands []string, code int, ok bool) {
-	prog := "cookiejar " + s.name
-	help := prog + " -h"
+	help := "cookiejar " + s.name + " -h"
 	for {
 		err := s.flags.Parse(args)
 		if errors.Is(err, flag.ErrHelp) {
@@ -245,7 +289,7 @@ func (s *subcommand) parse(args []string, nargs int, stdout, stderr io.Writer) (
 			return nil, exitOK, false
 		}
 		if err != nil {
-			return nil, usageError(stderr, prog, err.Error(), "cookiejar "+s.usage, help), false
+			return nil, usageError(stderr, err.Error(), "cookiejar "+s.usage, help), false
 		}
 		rest := s.flags.Args()
 		if len(rest) == 0 {
@@ -260,9 +304,9 @@ func (s *subcommand) parse(args []string, nargs int, stdout, stderr io.Writer) (
 	}
 	switch {
 	case len(operands) < nargs:
-		return nil, usageError(stderr, prog, "missing file name", "cookiejar "+s.usage, help), false
+		return nil, usageError(stderr, "missing file name", "cookiejar "+s.usage, help), false
 	case len(operands) > nargs:
-		return nil, usageError(stderr, prog, "too many arguments", "cookiejar "+s.usage, help), false
+		return nil, usageError(stderr, "too many arguments", "cookiejar "+s.usage, help), false
 	}
 	return operands, exitOK, true
 }
@@ -285,29 +329,24 @@ func loadInto(jar *httpsession.Jar, path string, stderr io.Writer) int {
 	}
 	var fe *httpsession.FileError
 	if !errors.As(err, &fe) {
-		fmt.Fprintf(stderr, "cookiejar: %v\n", err)
-		return exitFailure
+		return failFile(stderr, path, err)
 	}
 	reportRefused(stderr, path, fe)
 	return exitPartial
 }
 
 // reportRefused writes a line for each record of a file that was not loaded,
-// in the FILE:LINE: form that editors jump to. The library's reasons never
-// quote a cookie value.
+// in the FILE:LINE: form that editors jump to, then a summary line. The
+// library's reasons never quote a cookie value.
 func reportRefused(stderr io.Writer, path string, fe *httpsession.FileError) {
+	name := printable(path)
 	for _, le := range fe.Lines {
+		reason := oneLine(stripLib(le.Err.Error(), path))
 		if le.Line > 0 {
-			fmt.Fprintf(stderr, "%s:%d: record not loaded: %v\n", path, le.Line, le.Err)
+			fmt.Fprintf(stderr, "%s:%d: record not loaded: %s\n", name, le.Line, reason)
 		} else {
-			fmt.Fprintf(stderr, "%s: record not loaded: %v\n", path, le.Err)
+			fmt.Fprintf(stderr, "%s: record not loaded: %s\n", name, reason)
 		}
 	}
-	fmt.Fprintf(stderr, "cookiejar: %s: %d record(s) not loaded; going on with the rest\n", path, len(fe.Lines))
-}
-
-// fail reports err on stderr and returns exitFailure.
-func fail(stderr io.Writer, err error) int {
-	fmt.Fprintf(stderr, "cookiejar: %v\n", err)
-	return exitFailure
+	fmt.Fprintf(stderr, "%s%s: %d record(s) not loaded; going on with the rest\n", prefix, name, len(fe.Lines))
 }
