@@ -43,13 +43,15 @@ func run(m *testing.M) int {
 	defer srv.Close()
 	baseURL = srv.URL
 
-	sess, err = httpsession.New(httpsession.WithBaseURL(baseURL), httpsession.WithTimeout(5*time.Second))
+	// The timeouts only stop a hung test; a machine busy with other work
+	// can take seconds to answer even a local request.
+	sess, err = httpsession.New(httpsession.WithBaseURL(baseURL), httpsession.WithTimeout(time.Minute))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	defer sess.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	if err := logIn(ctx, sess); err != nil {
 		fmt.Fprintln(os.Stderr, "log in:", err)
@@ -186,8 +188,19 @@ func TestAnonymousIsRefused(t *testing.T) {
 //
 // The cookies are valid whatever port the demo site listens on this time:
 // cookies are not bound to a port, and the site signs them with a fixed key.
+//
+// The file is the user's own, integration.json in the user's cache
+// directory (demoserver.DefaultFile), not one in the temporary directory:
+// there, on a machine several users share, another user's file would be in
+// the way (Save refuses a file another user owns).
 func TestSharedCookieFile(t *testing.T) {
-	sharedFile := filepath.Join(os.TempDir(), "httpsession-integration.json")
+	sharedFile, err := demoserver.DefaultFile("integration")
+	if err != nil {
+		// No cache directory: the sharing across packages is lost, the
+		// rest holds in a file of this test alone.
+		t.Logf("%v: using a file of this test instead", err)
+		sharedFile = filepath.Join(t.TempDir(), "integration.json")
+	}
 	require.NoError(t, sess.Jar().Save(sharedFile))
 
 	before := site.Logins()

@@ -18,8 +18,9 @@
 //	go run ./examples/login          # still logged in (0 logins)
 //	go run ./examples/login -reset   # log out: delete the cookie file first
 //
-// The cookies live in httpsession-login.json in the temporary directory;
-// -file chooses another file.
+// The cookies live in login.json in httpsession/examples under the user's
+// cache directory (~/.cache on Linux; see demoserver.DefaultFile), which
+// the program prints; -file chooses another file.
 package main
 
 import (
@@ -38,7 +39,10 @@ import (
 )
 
 func main() {
-	file, reset := demoserver.Setup("login", "delete the cookie file first, which logs out")
+	file, reset, err := demoserver.Setup("login", "delete the cookie file first, which logs out")
+	if err != nil {
+		log.Fatal(err)
+	}
 	if err := run(file, reset); err != nil {
 		log.Fatal(err)
 	}
@@ -88,7 +92,7 @@ func run(file string, reset bool) error {
 	if err := sess.Close(); err != nil {
 		return err
 	}
-	fmt.Printf("the server saw %d login(s) in this run (cookies kept in %s)\n", site.Logins(), file)
+	fmt.Printf("the server saw %d login(s) in this run\n", site.Logins())
 	return nil
 }
 

@@ -13,8 +13,9 @@
 //
 //	go run ./examples/tour
 //
-// Step 6 saves to httpsession-tour.json in the temporary directory; -file
-// chooses another file and -reset deletes it first.
+// Step 6 saves to tour.json in httpsession/examples under the user's cache
+// directory (~/.cache on Linux; see demoserver.DefaultFile), which the
+// program prints; -file chooses another file and -reset deletes it first.
 package main
 
 import (
@@ -33,7 +34,10 @@ import (
 )
 
 func main() {
-	file, reset := demoserver.Setup("tour", "delete the cookie file first")
+	file, reset, err := demoserver.Setup("tour", "delete the cookie file first")
+	if err != nil {
+		log.Fatal(err)
+	}
 	if err := run(file, reset); err != nil {
 		log.Fatal(err)
 	}

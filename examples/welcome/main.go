@@ -14,8 +14,9 @@
 //	go run ./examples/welcome          # Welcome back!
 //	go run ./examples/welcome -reset   # forget the cookie: a new visitor again
 //
-// The cookies live in httpsession-welcome.json in the temporary directory;
-// -file chooses another file.
+// The cookies live in welcome.json in httpsession/examples under the user's
+// cache directory (~/.cache on Linux; see demoserver.DefaultFile), which
+// the program prints; -file chooses another file.
 package main
 
 import (
@@ -32,7 +33,10 @@ import (
 )
 
 func main() {
-	file, reset := demoserver.Setup("welcome", "delete the cookie file first, to visit as a new visitor")
+	file, reset, err := demoserver.Setup("welcome", "delete the cookie file first, to visit as a new visitor")
+	if err != nil {
+		log.Fatal(err)
+	}
 	if err := run(file, reset); err != nil {
 		log.Fatal(err)
 	}
@@ -88,6 +92,6 @@ func run(file string, reset bool) error {
 	if err := sess.Close(); err != nil {
 		return err
 	}
-	fmt.Printf("(cookies kept in %s; -reset forgets them)\n", file)
+	fmt.Println("(-reset forgets the cookie)")
 	return nil
 }

@@ -1,6 +1,9 @@
 // Package demoserver holds the small web servers the httpsession examples
 // talk to: a server on a random free port of 127.0.0.1 (Start), HMAC-signed
-// cookie values (Sign, Verify) and a site with a form login (LoginSite).
+// cookie values (Sign, Verify) and a site with a form login (LoginSite);
+// and what every example program does first (Setup): parse its flags and
+// choose its cookie file, by default one of the user's own in the user's
+// cache directory (DefaultFile).
 //
 // Each example program starts its server afresh on every run, so the
 // servers keep no state between runs: everything a later run needs comes
