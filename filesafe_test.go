@@ -15,6 +15,8 @@ import (
 
 // Tests of what paths and files a save or a load accepts (filesafe.go).
 
+// watchdog fails the test if fn has not returned within a minute: fn must
+// not block at all, and a minute is only a bound on a broken build.
 func watchdog(t *testing.T, what string, fn func()) {
 	t.Helper()
 	done := make(chan struct{})
@@ -70,6 +72,7 @@ func TestFilesLargerThanTheBoundAreRefused(t *testing.T) {
 	assert.Equal(t, int64(MaxFileSize+1), fi.Size())
 }
 
+// sharedDir returns a world-writable sticky directory, as /tmp is.
 func sharedDir(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()

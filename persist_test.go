@@ -348,7 +348,10 @@ func TestSaveLockTimeout(t *testing.T) {
 	start := time.Now()
 	err = NewJar().SaveContext(context.Background(), path, LockTimeout(50*time.Millisecond))
 	require.ErrorIs(t, err, ErrLocked)
-	assert.Less(t, time.Since(start), 5*time.Second)
+	// The save gave up after LockTimeout, not after the default: the
+	// widest bound that tells them apart, so that a busy machine does not
+	// trip it.
+	assert.Less(t, time.Since(start), DefaultLockTimeout, "LockTimeout, not the default, bounds the wait")
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()

@@ -69,8 +69,7 @@ func TestSessionSurvivesProcessRestart(t *testing.T) {
 	ts := httptest.NewServer(mux)
 	defer ts.Close()
 
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
+	ctx := beforeTestDeadline(t)
 	dir := t.TempDir()
 	prog := filepath.Join(dir, "sessionproc")
 	build := exec.CommandContext(ctx, goTool, "build", "-o", prog, "./testdata/sessionproc")
@@ -94,4 +93,23 @@ func TestSessionSurvivesProcessRestart(t *testing.T) {
 	assert.Equal(t, int32(1), logins.Load(), "the second process did not log in")
 	assert.Equal(t, int32(3), granted.Load(), "the second process reached the protected page")
 	assert.Zero(t, refused.Load())
+}
+
+// beforeTestDeadline returns a context that ends a little before the test
+// binary's deadline (go test -timeout), for a test that runs programs: one
+// that runs out of time is then killed and fails with its own message and
+// the programs' output, instead of the binary panicking. How long a build
+// or a child takes depends on the machine and how busy it is, so no fixed
+// budget both holds on a slow machine and is shorter than -timeout.
+// Without a deadline (-timeout 0) the context never ends.
+func beforeTestDeadline(t *testing.T) context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	if deadline, ok := t.Deadline(); ok {
+		// A tenth of the time left for the report, between 5 seconds and
+		// a minute.
+		margin := min(max(time.Until(deadline)/10, 5*time.Second), time.Minute)
+		ctx, cancel = context.WithDeadline(context.Background(), deadline.Add(-margin))
+	}
+	t.Cleanup(cancel)
+	return ctx
 }

@@ -298,9 +298,6 @@ func TestJSONThatIsNotACookieFileIsNeverWrittenOver(t *testing.T) {
 	assert.Equal(t, other, string(data))
 }
 
-// watchdog fails the test if fn has not returned within a minute: fn must
-// not block at all, and a minute is only a bound on a broken build.
-// sharedDir returns a world-writable sticky directory, as /tmp is.
 func TestCloseWaitsForASaveUnderWay(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "cookies.json")
 	s, err := Open(path, WithSaveInterval(0))

@@ -4,12 +4,12 @@ package e2e
 
 import (
 	"bytes"
-	"context"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -27,9 +27,8 @@ import (
 func runCurl(t *testing.T, args ...string) string {
 	t.Helper()
 	requirePackages(t, "curl")
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, curlPath, append([]string{"--silent", "--show-error", "--noproxy", "*", "--max-time", "20"}, args...)...)
+	cmd := exec.CommandContext(testContext(t), curlPath, append([]string{"--silent", "--show-error", "--noproxy", "*",
+		"--max-time", strconv.Itoa(int(patience / time.Second))}, args...)...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	require.NoError(t, cmd.Run(), "curl %s: %s", strings.Join(args, " "), stderr.String())

@@ -63,11 +63,18 @@ var (
 	checked = map[string]error{}
 )
 
+// patience bounds one wait for a program or a server: Python importing a
+// module, a server starting, one request. It only stops a test whose
+// program hangs, so it is generous: on a machine busy with other work,
+// Django's start or its password hashing can take many times what it takes
+// on an idle one. A whole test is bounded by testContext.
+const patience = 3 * time.Minute
+
 func pythonImports(modules ...string) error {
 	if _, err := os.Stat(pythonPath); err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), patience)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, pythonPath, "-c", "import "+strings.Join(modules, ", ")).CombinedOutput()
 	if err != nil {
@@ -173,6 +180,7 @@ func sharedServer(t *testing.T, name, readyPath string) *server {
 	t.Helper()
 	serversMu.Lock()
 	defer serversMu.Unlock()
+	defer markStart(t)
 	if s := servers[name]; s != nil {
 		t.Cleanup(func() { s.logOnFailure(t) })
 		return s
@@ -200,9 +208,9 @@ func (s *server) logOnFailure(t *testing.T) {
 
 // startServer runs testdata/serve.py name in its own process group, reads
 // the address it listens on and polls readyPath until it answers, within
-// a deadline.
+// a deadline that only catches a server that never starts.
 func startServer(name, readyPath string) (_ *server, err error) {
-	const startTimeout = 60 * time.Second
+	const startTimeout = patience
 	deadline := time.Now().Add(startTimeout)
 	wd, err := os.Getwd()
 	if err != nil {
@@ -264,10 +272,12 @@ func startServer(name, readyPath string) (_ *server, err error) {
 		return nil, err
 	}
 	s.port = pu.Port()
-	// It listens; poll until it answers, within the deadline.
+	// It listens; poll until it answers, within the deadline. (Django
+	// answers its first request only once it has loaded the application:
+	// there is no line to wait for, only an answer.)
 	client := &http.Client{
 		Transport:     &http.Transport{Proxy: nil},
-		Timeout:       5 * time.Second,
+		Timeout:       time.Until(deadline),
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	defer client.CloseIdleConnections()
@@ -311,7 +321,7 @@ func (s *server) at(host, path string) string {
 // Django's ALLOWED_HOSTS and the cookie rules see that name. No proxy.
 func loopbackTransport(t *testing.T) *http.Transport {
 	t.Helper()
-	d := &net.Dialer{Timeout: 5 * time.Second}
+	d := &net.Dialer{Timeout: patience}
 	tr := &http.Transport{
 		Proxy: nil,
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -321,7 +331,7 @@ func loopbackTransport(t *testing.T) *http.Transport {
 			}
 			return d.DialContext(ctx, "tcp", net.JoinHostPort("127.0.0.1", port))
 		},
-		ResponseHeaderTimeout: 20 * time.Second,
+		ResponseHeaderTimeout: patience,
 	}
 	t.Cleanup(tr.CloseIdleConnections)
 	return tr
@@ -346,12 +356,46 @@ func openSession(t *testing.T, path string, opts ...httpsession.Option) *httpses
 	return s
 }
 
-// testContext bounds one test's requests.
+// testContext bounds one test's requests and programs: it ends a little
+// before the test binary's deadline (go test -timeout), so that a test that
+// runs out of time fails with its own message and the servers' logs, and
+// the servers are stopped, instead of the binary panicking. How long a
+// test takes depends on the machine and how busy it is, so no fixed budget
+// both holds on a slow machine and is shorter than -timeout. Without a
+// deadline (-timeout 0) the context never ends.
 func testContext(t *testing.T) context.Context {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithCancel(context.Background())
+	if deadline, ok := t.Deadline(); ok {
+		// A tenth of the time left for the report, between 5 seconds and
+		// a minute.
+		margin := min(max(time.Until(deadline)/10, 5*time.Second), time.Minute)
+		ctx, cancel = context.WithDeadline(context.Background(), deadline.Add(-margin))
+	}
 	t.Cleanup(cancel)
 	return ctx
+}
+
+// processStart is when the test binary started.
+var processStart = time.Now()
+
+// testStarts holds when each running test got its server (markStart).
+var testStarts sync.Map // *testing.T → time.Time
+
+// markStart records that t starts now, for testStart.
+func markStart(t *testing.T) {
+	if _, loaded := testStarts.LoadOrStore(t, time.Now()); !loaded {
+		t.Cleanup(func() { testStarts.Delete(t) })
+	}
+}
+
+// testStart returns when t got its server, before any of its requests;
+// for a test that got none (a subtest), when the test binary started.
+func testStart(t *testing.T) time.Time {
+	if v, ok := testStarts.Load(t); ok {
+		return v.(time.Time)
+	}
+	return processStart
 }
 
 // result is a response read whole.

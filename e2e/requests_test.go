@@ -32,7 +32,6 @@ package e2e
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -42,7 +41,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -88,9 +86,7 @@ func runRequests(t *testing.T, steps []flowStep) requestsRun {
 	requirePackages(t, "python3", "python3-requests")
 	in, err := json.Marshal(map[string]any{"steps": steps})
 	require.NoError(t, err)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, pythonPath, filepath.Join("testdata", "requests_flow.py"))
+	cmd := exec.CommandContext(testContext(t), pythonPath, filepath.Join("testdata", "requests_flow.py"))
 	cmd.Stdin = bytes.NewReader(in)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

@@ -137,11 +137,16 @@ func TestKilledRedisLosesNothingAcknowledged(t *testing.T) {
 	}
 	b.Jar().SetRawCookies(u, []string{"fromb=1"})
 	require.True(t, b.Jar().Delete("shop.example.com", "/", "before0"))
-	assert.Less(t, time.Since(start), 5*time.Second, "the jars keep working while Redis is down")
+	// A jar call waits for Redis's acknowledgement only until the store
+	// finds Redis gone (a refused dial, at once); were it to wait for the
+	// acknowledgement itself, the first call alone would take the stores'
+	// ack wait (patience), well past this bound.
+	assert.Less(t, time.Since(start), patience/4, "the jars keep working while Redis is down")
 	assert.Contains(t, a.Jar().CookieHeader(u), "during19=v", "from the local copy")
-	require.Eventually(t, func() bool { return a.Err() != nil }, 5*time.Second, 10*time.Millisecond)
+	// The store records the outage (Err) and then reports it to the
+	// handler: wait for the report, the later of the two.
+	require.Eventually(t, func() bool { return logA.has(redisjar.ErrUnavailable) }, patience, 10*time.Millisecond, "the outage is reported")
 	require.ErrorIs(t, a.Err(), redisjar.ErrUnavailable)
-	assert.True(t, logA.has(redisjar.ErrUnavailable), "the outage is reported")
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	err := a.Flush(ctx)
 	cancel()
@@ -154,7 +159,7 @@ func TestKilledRedisLosesNothingAcknowledged(t *testing.T) {
 		av, bv := values(a.Jar()), values(b.Jar())
 		return a.Err() == nil && b.Err() == nil &&
 			av["fromb"] == "1" && bv["during19"] == "v" && !hasKey(av, "before0")
-	}, 20*time.Second, 20*time.Millisecond, "changes made while Redis was down reach the other worker")
+	}, patience, 20*time.Millisecond, "changes made while Redis was down reach the other worker")
 
 	fresh, log := openStore(t, client, "crash")
 	got := values(fresh.Jar())
@@ -325,7 +330,7 @@ func TestConcurrentWorkersConverge(t *testing.T) {
 		a.Jar().CookieHeader(u)
 		b.Jar().CookieHeader(u)
 		return maps.Equal(values(a.Jar()), want) && maps.Equal(values(b.Jar()), want)
-	}, 5*time.Second, 10*time.Millisecond, "every copy ends with what Redis holds")
+	}, patience, 10*time.Millisecond, "every copy ends with what Redis holds")
 	assert.Empty(t, logA.errs)
 	assert.Empty(t, logB.errs)
 }
@@ -371,7 +376,7 @@ func TestNewestChangeWinsAndTiesAreDeterministic(t *testing.T) {
 		assert.Contains(t, []string{"x=b", "x=" + order[1]}, winner, "order %v", order)
 		require.Eventually(t, func() bool {
 			return one.Jar().CookieHeader(u) == winner && two.Jar().CookieHeader(u) == winner
-		}, 5*time.Second, 10*time.Millisecond, "order %v", order)
+		}, patience, 10*time.Millisecond, "order %v", order)
 	}
 }
 
@@ -460,7 +465,7 @@ func TestQueueBoundDropsWithAnError(t *testing.T) {
 	s.Jar().SetRawCookies(u, []string{"a=2"}) // merged with the waiting change to a
 	assert.True(t, log.has(redisjar.ErrDropped), "the third cookie did not fit")
 	srv.start()
-	require.Eventually(t, func() bool { return s.Err() == nil }, 10*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return s.Err() == nil }, patience, 10*time.Millisecond)
 	err := s.Flush(context.Background())
 	require.ErrorIs(t, err, redisjar.ErrDropped)
 	require.NoError(t, s.Flush(context.Background()), "reported once")
@@ -480,7 +485,10 @@ func TestOpenAndNewSession(t *testing.T) {
 	require.NoError(t, err)
 	u := mustURL(t, "https://example.com/")
 	jar.SetRawCookies(u, []string{"sid=1"})
-	assert.Equal(t, "sid=1", sess.Jar().CookieHeader(u))
+	// Open's store waits for Redis's acknowledgement for its default two
+	// seconds only, which a busy machine may exceed: the session sees the
+	// cookie by its next request then, or soon after.
+	assert.Eventually(t, func() bool { return sess.Jar().CookieHeader(u) == "sid=1" }, patience, 10*time.Millisecond, "Open and NewSession share the prefix")
 
 	// The store follows Redis for as long as its context lives.
 	short, stop := context.WithCancel(context.Background())
@@ -488,13 +496,16 @@ func TestOpenAndNewSession(t *testing.T) {
 	s, err := redisjar.OpenStore(short, client, "thin", redisjar.WithErrorHandler(log.add), redisjar.WithBlockTime(50*time.Millisecond))
 	require.NoError(t, err)
 	stop()
-	require.Eventually(t, func() bool { return errors.Is(s.Err(), redisjar.ErrClosed) }, 5*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return errors.Is(s.Err(), redisjar.ErrClosed) }, patience, 10*time.Millisecond)
 	s.Jar().SetRawCookies(u, []string{"late=1"})
 	assert.True(t, log.has(redisjar.ErrClosed), "a change after the end is reported, not shared")
 	assert.Equal(t, "sid=1; late=1", s.Jar().CookieHeader(u), "and kept locally")
+	// The goroutines end with the store's context: Close waits at most for
+	// the follower's blocking read (50ms) to return. The bound is far above
+	// that, to catch a Close that hangs without tripping on a busy machine.
 	begin := time.Now()
 	require.NoError(t, s.Close())
-	assert.Less(t, time.Since(begin), time.Second, "the goroutines have stopped")
+	assert.Less(t, time.Since(begin), 30*time.Second, "the goroutines have stopped")
 
 	_, err = redisjar.Open(ctx, client, "")
 	require.Error(t, err)

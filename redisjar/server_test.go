@@ -28,6 +28,14 @@ func TestMain(m *testing.M) {
 
 type quietLogger struct{}
 
+// patience bounds a wait for something that must happen: Redis answering,
+// a change reaching another worker, a store noticing an outage. Each wait
+// ends as soon as what it waits for happens; the bound only stops a test
+// whose event never comes, so it is generous: a machine busy with other
+// work, running the tests under -race, can take seconds where an idle one
+// takes milliseconds.
+const patience = 2 * time.Minute
+
 func (quietLogger) Printf(context.Context, string, ...any) {}
 
 // redisServer is a redis-server of the test's own, on a free loopback port,
@@ -101,11 +109,12 @@ func (r *redisServer) start() {
 	r.mu.Lock()
 	r.cmd = cmd
 	r.mu.Unlock()
-	c := redis.NewClient(&redis.Options{Addr: r.addr(), MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
+	// Until the server listens, a dial is refused at once: poll.
+	c := redis.NewClient(&redis.Options{Addr: r.addr(), MaxRetries: -1, DialTimeout: 10 * time.Second, ReadTimeout: 10 * time.Second})
 	defer c.Close()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(patience)
 	for {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		err := c.Ping(ctx).Err()
 		cancel()
 		if err == nil {
@@ -133,11 +142,15 @@ func (r *redisServer) kill() {
 }
 
 // client returns a client of the server, closed at the end of the test.
+// Its timeouts only catch a server that hangs, which no test makes: a
+// killed server refuses a dial and ends a connection at once, so short
+// timeouts would not find an outage sooner, and a busy machine could take
+// longer than a short one to answer.
 func (r *redisServer) client() *redis.Client {
 	c := redis.NewClient(&redis.Options{
 		Addr:        r.addr(),
-		DialTimeout: 500 * time.Millisecond,
-		ReadTimeout: 2 * time.Second,
+		DialTimeout: 30 * time.Second,
+		ReadTimeout: time.Minute,
 	})
 	r.t.Cleanup(func() { _ = c.Close() })
 	return c
@@ -178,12 +191,18 @@ func (e *errorLog) hasText(s string) bool {
 	return false
 }
 
-// openStore opens a store with quick timings for tests, closed at the end of
+// openStore opens a store with quick retries for tests, closed at the end of
 // the test; what it reports goes to the returned log.
+//
+// A jar call waits until Redis has acknowledged its change, or is known to
+// be unreachable (WithAckWait): that is the event the next request of
+// another worker depends on. The default bound on that wait, two seconds,
+// is one a busy machine could exceed; the tests wait for the event.
 func openStore(t *testing.T, client redis.UniversalClient, prefix string, opts ...redisjar.Option) (*redisjar.Store, *errorLog) {
 	t.Helper()
 	log := &errorLog{}
 	all := append([]redisjar.Option{
+		redisjar.WithAckWait(patience),
 		redisjar.WithBlockTime(100 * time.Millisecond),
 		redisjar.WithBackoff(20*time.Millisecond, 200*time.Millisecond),
 		redisjar.WithErrorHandler(log.add),

@@ -65,7 +65,7 @@ def main():
             step["url"],
             data=form or None,
             cookies=step.get("cookies") or None,
-            timeout=20,
+            timeout=180,  # only stops a hung server; a busy machine is slow
         )
         hops = [hop(r) for r in response.history] + [hop(response)]
         out["steps"].append({"hops": hops})

@@ -19,6 +19,13 @@ import (
 	"time"
 )
 
+// hangTimeout bounds one wait on the browser: an answer to one command, or
+// the exit of the killed browser. It only catches a browser that stopped
+// answering, so it is generous: a command takes milliseconds, the first
+// ones wait for Chromium to start (seconds on a busy machine); the whole
+// test has its budget (budgetContext).
+const hangTimeout = 3 * time.Minute
+
 // browser is one headless Chromium driven over the DevTools protocol on
 // --remote-debugging-pipe: Chromium reads commands from file descriptor 3 and
 // writes answers to file descriptor 4, one JSON message per NUL-terminated
@@ -147,8 +154,8 @@ func launchBrowser(ctx context.Context, t *testing.T, bin string) *browser {
 		_ = syscall.Kill(-pgid, syscall.SIGKILL)
 		select {
 		case <-exited:
-		case <-time.After(10 * time.Second):
-			t.Errorf("chromium (pid %d) did not exit after SIGKILL", pgid)
+		case <-time.After(hangTimeout):
+			t.Errorf("chromium (pid %d) did not exit in %v after SIGKILL", pgid, hangTimeout)
 		}
 		_ = ourIn.Close()
 		if b.broke.Load() {
@@ -235,7 +242,7 @@ func (b *browser) call1(ctx context.Context, session, method string, params, res
 	if _, err := b.out.Write(append(msg, 0)); err != nil {
 		return fmt.Errorf("%s: write: %w", method, err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	wait, cancel := context.WithTimeout(ctx, hangTimeout)
 	defer cancel()
 	select {
 	case m, ok := <-ch:
@@ -249,11 +256,14 @@ func (b *browser) call1(ctx context.Context, session, method string, params, res
 			return json.Unmarshal(m.Result, res)
 		}
 		return nil
-	case <-ctx.Done():
+	case <-wait.Done():
 		b.mu.Lock()
 		delete(b.pending, id)
 		b.mu.Unlock()
-		return fmt.Errorf("%s: %w", method, ctx.Err())
+		if ctx.Err() != nil {
+			return fmt.Errorf("%s: the test's time ran out: %w", method, ctx.Err())
+		}
+		return fmt.Errorf("%s: no answer in %v: %w", method, hangTimeout, wait.Err())
 	}
 }
 
