@@ -193,6 +193,7 @@ var (
 	errTooLarge          = refusal("name and value exceed 4096 bytes (§5.7 step 4)")
 	errBadPath           = refusal("Path does not start with '/'")
 	errNoDomain          = refusal("no Domain")
+	errDomainPort        = refusal("Domain holds a port; cookies do not depend on ports, give the host alone (RFC 6265bis §8.5)")
 	errPublicSuffixFile  = refusal("domain cookie on a public suffix (§5.7 step 9)")
 	errTooLargeAttribute = refusal("Domain or Path longer than 1024 bytes (§5.6)")
 )

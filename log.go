@@ -8,7 +8,8 @@ import (
 )
 
 // logTransport logs each request and response at debug level, with no
-// cookie value and no credentials.
+// cookie value and no credentials: URLs show no password and no query
+// value (redact.go).
 type logTransport struct {
 	logger *slog.Logger
 	next   http.RoundTripper
@@ -22,7 +23,7 @@ func (t *logTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	start := time.Now()
 	t.logger.LogAttrs(ctx, slog.LevelDebug, "http request",
 		slog.String("method", req.Method),
-		slog.String("url", req.URL.Redacted()),
+		slog.String("url", redactURL(req.URL)),
 		slog.Any("cookies", cookieHeaderNames(req.Header.Values("Cookie"))),
 		slog.Bool("authorization", req.Header.Get("Authorization") != ""),
 	)
@@ -30,15 +31,15 @@ func (t *logTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		t.logger.LogAttrs(ctx, slog.LevelDebug, "http error",
 			slog.String("method", req.Method),
-			slog.String("url", req.URL.Redacted()),
+			slog.String("url", redactURL(req.URL)),
 			slog.Duration("elapsed", time.Since(start)),
-			slog.String("error", err.Error()),
+			slog.String("error", redactText(err.Error())),
 		)
 		return nil, err
 	}
 	t.logger.LogAttrs(ctx, slog.LevelDebug, "http response",
 		slog.String("method", req.Method),
-		slog.String("url", req.URL.Redacted()),
+		slog.String("url", redactURL(req.URL)),
 		slog.Int("status", resp.StatusCode),
 		slog.Duration("elapsed", time.Since(start)),
 		slog.Any("set_cookies", setCookieNames(resp.Header.Values("Set-Cookie"))),

@@ -1,7 +1,9 @@
 package httpsession
 
 import (
+	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -32,6 +34,7 @@ type sessionConfig struct {
 	proxySet     bool
 	header       http.Header
 	baseURL      string
+	baseURLSet   bool
 	query        url.Values
 	auth         authFunc
 	timeout      time.Duration
@@ -69,14 +72,18 @@ func WithJarOptions(opts ...JarOption) Option {
 }
 
 // WithTransport sets the transport underneath the session's own, which
-// handles cookies, defaults, retries and logging. The default is a clone of
-// http.DefaultTransport.
+// handles cookies, defaults, retries and logging. The default is
+// LoopbackTransport(nil): a clone of http.DefaultTransport that connects
+// localhost names to loopback without DNS and never proxies them. The jar
+// sends Secure cookies to such hosts over plain http, as browsers do, so
+// pass an *http.Transport of your own through LoopbackTransport first.
 func WithTransport(base http.RoundTripper) Option {
 	return func(c *sessionConfig) { c.base = base }
 }
 
 // WithProxy sets the proxy function of the session's default transport. The
-// default is http.ProxyFromEnvironment; nil means no proxy. It cannot be
+// default is http.ProxyFromEnvironment; nil means no proxy. Requests to
+// localhost names and loopback addresses never go through the proxy. It cannot be
 // combined with WithTransport, whose transport chooses its own proxy.
 func WithProxy(proxy func(*http.Request) (*url.URL, error)) Option {
 	return func(c *sessionConfig) { c.proxy, c.proxySet = proxy, true }
@@ -84,6 +91,8 @@ func WithProxy(proxy func(*http.Request) (*url.URL, error)) Option {
 
 // WithHeader sets a header sent with every request, as requests'
 // session.headers. An empty value removes a default, such as User-Agent.
+// New and Open refuse a key that is not an HTTP token and a value with a
+// control character.
 func WithHeader(key, value string) Option {
 	return func(c *sessionConfig) {
 		if value == "" {
@@ -98,13 +107,17 @@ func WithHeader(key, value string) Option {
 func WithUserAgent(ua string) Option { return WithHeader("User-Agent", ua) }
 
 // WithBaseURL sets the URL that relative request URLs resolve against, such
-// as "https://api.example.com/v1/". It must be absolute.
+// as "https://api.example.com/v1/", in Get and the other methods and in Do.
+// It must be an absolute http or https URL: New and Open refuse anything
+// else, an empty string included. Session.Cookie and Session.CookieMap read
+// the cookies the session would send to it.
 func WithBaseURL(base string) Option {
-	return func(c *sessionConfig) { c.baseURL = base }
+	return func(c *sessionConfig) { c.baseURL, c.baseURLSet = base, true }
 }
 
 // WithQuery adds a query parameter to every request, as requests'
-// session.params.
+// session.params. Its value never reaches a log or an error: query values
+// are shown as REDACTED.
 func WithQuery(key, value string) Option {
 	return func(c *sessionConfig) { c.query.Add(key, value) }
 }
@@ -143,7 +156,8 @@ func WithRetry(p RetryPolicy) Option {
 
 // WithLogger logs one line per request and one per response at debug level.
 // Cookie values and the Cookie, Set-Cookie and Authorization headers never
-// reach the log: only cookie names do.
+// reach the log: only cookie names do. URLs are logged with their password
+// and every query value replaced ("?api_key=REDACTED"), the keys kept.
 func WithLogger(l *slog.Logger) Option {
 	return func(c *sessionConfig) { c.logger = l }
 }
@@ -194,11 +208,29 @@ func Query(key, value string) RequestOption {
 	return func(c *requestConfig) { c.query.Add(key, value) }
 }
 
-// Cookies sends cookies with this request only: they are never stored, and
-// they replace the jar's cookies of the same name for this request. They go
-// to the request's host only, not to other hosts a redirect leads to.
+// Cookies sends cookies with this request only, as requests'
+// cookies={...}: they are never stored, and they replace the jar's cookies
+// of the same name for this request. They go to the request's host only,
+// not to other hosts a redirect leads to. Only Name, Value and Quoted are
+// used.
+//
+// They are checked before anything is sent: a name that is not an HTTP
+// token, or a value with ';', a control character, '"', '\\' or a byte
+// outside ASCII (which net/http's own Cookie handling would drop) makes the
+// request fail with an error that wraps ErrInvalidCookie and does not show
+// the value.
 func Cookies(cookies ...*http.Cookie) RequestOption {
 	return func(c *requestConfig) { c.cookies = append(c.cookies, cookies...) }
+}
+
+// CookieMap is Cookies given as a map of names to values, as requests'
+// cookies={"k": "v"}. They are sent in the order of their names.
+func CookieMap(cookies map[string]string) RequestOption {
+	return func(c *requestConfig) {
+		for _, name := range slices.Sorted(maps.Keys(cookies)) {
+			c.cookies = append(c.cookies, &http.Cookie{Name: name, Value: cookies[name]})
+		}
+	}
 }
 
 // BasicAuth sends HTTP basic credentials with this request, in place of the
@@ -222,4 +254,62 @@ func basicAuth(user, password string) authFunc {
 
 func bearerAuth(token string) authFunc {
 	return func(h http.Header) { h.Set("Authorization", "Bearer "+token) }
+}
+
+// check refuses what the request options cannot send as given: a header
+// that net/http would refuse, a cookie it would mangle.
+func (c *requestConfig) check() error {
+	if err := checkHeader(c.header); err != nil {
+		return err
+	}
+	for i, ck := range c.cookies {
+		if err := checkRequestCookie(ck); err != nil {
+			return fmt.Errorf("%w (per-request cookie #%d)", err, i+1)
+		}
+	}
+	return nil
+}
+
+// checkHeader refuses a header name that is not a token and a value with a
+// control character other than tab (RFC 9110 §5.1, §5.5), without showing
+// the value, which may be a credential.
+func checkHeader(h http.Header) error {
+	for k, vs := range h {
+		if !isToken(k) {
+			return fmt.Errorf("httpsession: header name %q is not a token (RFC 9110 §5.1)", k)
+		}
+		for _, v := range vs {
+			for i := 0; i < len(v); i++ {
+				if b := v[i]; b < ' ' && b != '\t' || b == 0x7f {
+					return fmt.Errorf("httpsession: header %s: value holds a control character (RFC 9110 §5.5)", k)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// checkRequestCookie checks a cookie to be sent as given: its name must be a
+// token and its value cookie-octets (RFC 6265bis §4.1.1) or a space or
+// comma, which net/http also keeps. The error does not show the value.
+func checkRequestCookie(c *http.Cookie) error {
+	if c == nil {
+		return refusal("nil cookie")
+	}
+	if !isToken(c.Name) {
+		return refusal("name is not an HTTP token (RFC 6265bis §4.1.1)")
+	}
+	for i := 0; i < len(c.Value); i++ {
+		switch b := c.Value[i]; {
+		case b == ';':
+			return refusal(fmt.Sprintf("cookie %s: value holds ';' (RFC 6265bis §4.1.1)", c.Name))
+		case b < ' ' || b == 0x7f:
+			return refusal(fmt.Sprintf("cookie %s: value holds a control character (RFC 6265bis §4.1.1)", c.Name))
+		case b == '"' || b == '\\':
+			return refusal(fmt.Sprintf("cookie %s: value holds %q, which net/http drops (RFC 6265bis §4.1.1)", c.Name, b))
+		case b >= 0x80:
+			return refusal(fmt.Sprintf("cookie %s: value holds a byte outside ASCII, which net/http drops; escape it, e.g. with url.QueryEscape (RFC 6265bis §4.1.1)", c.Name))
+		}
+	}
+	return nil
 }

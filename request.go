@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -34,12 +35,12 @@ func (s *Session) PostForm(ctx context.Context, url string, data url.Values, opt
 }
 
 // PostJSON sends a POST request with v encoded as JSON (application/json).
-func (s *Session) PostJSON(ctx context.Context, url string, v any, opts ...RequestOption) (*http.Response, error) {
+func (s *Session) PostJSON(ctx context.Context, rawURL string, v any, opts ...RequestOption) (*http.Response, error) {
 	body, err := json.Marshal(v)
 	if err != nil {
-		return nil, fmt.Errorf("httpsession: POST %s: encode JSON: %w", redactRawURL(url), err)
+		return nil, &url.Error{Op: "Post", URL: redactRawURL(rawURL), Err: fmt.Errorf("httpsession: encode JSON: %w", err)}
 	}
-	return s.send(ctx, http.MethodPost, url, bytes.NewReader(body), "application/json", opts)
+	return s.send(ctx, http.MethodPost, rawURL, bytes.NewReader(body), "application/json", opts)
 }
 
 // Put sends a PUT request with body.
@@ -58,25 +59,53 @@ func (s *Session) Delete(ctx context.Context, url string, opts ...RequestOption)
 }
 
 // Do sends req with the session's cookies and defaults: its default headers
-// where req has none of that name, its credentials, its query parameters.
-// req.URL must be absolute. As with http.Client, the caller closes the
-// response body.
+// where req has none of that name, its credentials, its query parameters. A
+// relative req.URL (no scheme and no host) resolves against the base URL, as
+// with Get; req itself is not changed. As with http.Client, the caller
+// closes the response body, and every error is a *url.Error, whose URL has
+// its password and query values redacted.
 func (s *Session) Do(req *http.Request) (*http.Response, error) {
+	if req == nil || req.URL == nil {
+		return nil, &url.Error{Op: "Do", Err: errNilRequest}
+	}
+	if req.URL.Scheme == "" && req.URL.Host == "" {
+		u, err := s.resolveURL(req.URL)
+		if err != nil {
+			return nil, urlError(req.Method, req.URL, err)
+		}
+		r := new(http.Request)
+		*r = *req
+		r.URL = u
+		req = r
+	}
 	resp, err := s.client.Do(req)
 	if err != nil {
-		return nil, requestError(req.Method, req.URL, err)
+		return nil, urlError(req.Method, req.URL, err)
 	}
 	return resp, nil
 }
 
+// Errors of requests that were never sent.
+var (
+	errNilContext = errors.New("httpsession: nil Context")
+	errNilRequest = errors.New("httpsession: nil Request")
+	errNoBaseURL  = errors.New("httpsession: not an absolute URL, and the session has no base URL")
+)
+
 func (s *Session) send(ctx context.Context, method, rawURL string, body io.Reader, contentType string, opts []RequestOption) (*http.Response, error) {
+	if ctx == nil {
+		return nil, &url.Error{Op: urlErrorOp(method), URL: redactRawURL(rawURL), Err: errNilContext}
+	}
 	rc := requestConfig{header: make(http.Header), query: make(url.Values)}
 	for _, opt := range opts {
 		opt(&rc)
 	}
 	u, err := s.resolve(rawURL)
 	if err != nil {
-		return nil, fmt.Errorf("httpsession: %s %s: %w", method, redactRawURL(rawURL), redactParseError(err))
+		return nil, &url.Error{Op: urlErrorOp(method), URL: redactRawURL(rawURL), Err: redactParseError(err)}
+	}
+	if err := rc.check(); err != nil {
+		return nil, urlError(method, u, err)
 	}
 	s.addQuery(u, rc.query)
 	if len(rc.cookies) > 0 {
@@ -84,7 +113,7 @@ func (s *Session) send(ctx context.Context, method, rawURL string, body io.Reade
 	}
 	req, err := http.NewRequestWithContext(context.WithValue(ctx, preparedKey{}, true), method, u.String(), body)
 	if err != nil {
-		return nil, requestError(method, u, err)
+		return nil, urlError(method, u, err)
 	}
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
@@ -122,11 +151,16 @@ func (s *Session) resolve(raw string) (*url.URL, error) {
 	if err != nil {
 		return nil, err
 	}
+	return s.resolveURL(u)
+}
+
+// resolveURL makes u absolute against the base URL.
+func (s *Session) resolveURL(u *url.URL) (*url.URL, error) {
 	if s.baseURL != nil {
 		u = s.baseURL.ResolveReference(u)
 	}
 	if u.Scheme == "" || u.Host == "" {
-		return nil, fmt.Errorf("not an absolute URL, and the session has no base URL")
+		return nil, errNoBaseURL
 	}
 	return u, nil
 }

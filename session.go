@@ -61,9 +61,10 @@ func New(opts ...Option) (*Session, error) {
 	}
 	base := cfg.base
 	if base == nil {
-		t := http.DefaultTransport.(*http.Transport).Clone()
+		t := LoopbackTransport(nil)
 		if cfg.proxySet {
 			t.Proxy = cfg.proxy
+			keepLoopbackLocal(t)
 		}
 		s.own, base = t, t
 	}
@@ -84,12 +85,15 @@ func New(opts ...Option) (*Session, error) {
 
 func (s *Session) validate() error {
 	c := &s.cfg
-	if c.baseURL != "" {
+	if c.baseURLSet {
 		u, err := url.Parse(c.baseURL)
-		if err != nil || u.Scheme == "" || u.Host == "" {
-			return fmt.Errorf("httpsession: base URL %q is not an absolute URL", c.baseURL)
+		if err != nil || !isWebScheme(u.Scheme) || u.Host == "" {
+			return fmt.Errorf("httpsession: base URL %q is not an absolute http or https URL", redactRawURL(c.baseURL))
 		}
 		s.baseURL = u
+	}
+	if err := checkHeader(c.header); err != nil {
+		return err
 	}
 	switch {
 	case c.proxySet && c.base != nil:
@@ -277,4 +281,9 @@ func (s *Session) closeIdle() {
 	if s.own != nil {
 		s.own.CloseIdleConnections()
 	}
+}
+
+// isWebScheme reports whether a URL scheme is http or https.
+func isWebScheme(scheme string) bool {
+	return strings.EqualFold(scheme, "http") || strings.EqualFold(scheme, "https")
 }

@@ -13,7 +13,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -478,7 +477,16 @@ func TestSessionDefaultTransportTakesProxyFromEnvironment(t *testing.T) {
 	s := sessNew(t)
 	require.NotNil(t, s.own)
 	require.NotNil(t, s.own.Proxy)
-	assert.Equal(t, reflect.ValueOf(http.ProxyFromEnvironment).Pointer(), reflect.ValueOf(s.own.Proxy).Pointer())
+	// net/http reads the environment once per process; the session's
+	// proxy function must answer as http.ProxyFromEnvironment does for
+	// hosts that are not loopback.
+	for _, raw := range []string{"http://example.com/", "https://example.com/", "http://10.1.2.3:8080/"} {
+		req := httptest.NewRequest(http.MethodGet, raw, nil)
+		want, wantErr := http.ProxyFromEnvironment(req)
+		got, err := s.own.Proxy(req)
+		assert.Equal(t, want, got, raw)
+		assert.Equal(t, wantErr, err, raw)
+	}
 }
 
 func TestSessionWithProxyIsAskedForEveryRequest(t *testing.T) {
@@ -486,13 +494,15 @@ func TestSessionWithProxyIsAskedForEveryRequest(t *testing.T) {
 	ts := sessServer(t, rec, nil)
 	var mu sync.Mutex
 	var asked []string
+	// The test server serves as the proxy too: it answers the
+	// absolute-form request for example.test itself.
 	s := sessNew(t, WithProxy(func(r *http.Request) (*url.URL, error) {
 		mu.Lock()
 		defer mu.Unlock()
 		asked = append(asked, r.URL.Path)
-		return nil, nil
+		return url.Parse(ts.URL)
 	}))
-	sessDone(t)(s.Get(context.Background(), ts.URL+"/via"))
+	sessDone(t)(s.Get(context.Background(), "http://example.test/via"))
 	mu.Lock()
 	defer mu.Unlock()
 	assert.Equal(t, []string{"/via"}, asked)
@@ -1212,10 +1222,14 @@ func TestSessionErrorNamesMethodAndURLAndWrapsTheCause(t *testing.T) {
 	s := sessNew(t)
 	_, err := s.Get(context.Background(), target)
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "GET")
-	assert.Contains(t, err.Error(), target)
+	shown := strings.Replace(target, "q=1", "q=REDACTED", 1)
+	assert.Contains(t, err.Error(), `Get "`+shown+`"`)
 	assert.ErrorIs(t, err, syscall.ECONNREFUSED)
-	assert.Equal(t, 1, strings.Count(err.Error(), target), "the URL is said once: %v", err)
+	assert.Equal(t, 1, strings.Count(err.Error(), shown), "the URL is said once: %v", err)
+	var ue *url.Error
+	require.ErrorAs(t, err, &ue, "net/http's *url.Error contract")
+	assert.Equal(t, "Get", ue.Op)
+	assert.Equal(t, shown, ue.URL)
 }
 
 func TestSessionErrorWrapsContextCanceled(t *testing.T) {
@@ -1225,7 +1239,7 @@ func TestSessionErrorWrapsContextCanceled(t *testing.T) {
 	cancel()
 	_, err := s.Get(ctx, ts.URL+"/x")
 	require.ErrorIs(t, err, context.Canceled)
-	assert.Contains(t, err.Error(), "GET "+ts.URL+"/x")
+	assert.Contains(t, err.Error(), `Get "`+ts.URL+`/x"`)
 }
 
 func TestSessionErrorNeverShowsTheURLPassword(t *testing.T) {
@@ -1245,7 +1259,7 @@ func TestSessionErrorNeverShowsTheURLPassword(t *testing.T) {
 			s := sessNew(t, tt.opts...)
 			_, err := s.Get(context.Background(), tt.url)
 			require.Error(t, err)
-			assert.Contains(t, err.Error(), "GET")
+			assert.Contains(t, err.Error(), "Get ")
 			assert.NotContains(t, err.Error(), "pwsecret")
 		})
 	}
@@ -1256,7 +1270,7 @@ func TestSessionPostJSONErrorNeverShowsTheURLPassword(t *testing.T) {
 	target := "http://user:pwsecret@" + sessClosedAddr(t) + "/x"
 	_, err := s.PostJSON(context.Background(), target, map[string]any{"ch": make(chan int)})
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "POST")
+	assert.Contains(t, err.Error(), "Post ")
 	assert.Contains(t, err.Error(), "encode JSON")
 	assert.NotContains(t, err.Error(), "pwsecret")
 }

@@ -349,6 +349,11 @@ func (j *Jar) prepare(c *Cookie, partition string, now time.Time) (e entry, expi
 	if !validHostChars(domain) {
 		return e, false, errBadDomain
 	}
+	if strings.IndexByte(domain, ':') >= 0 && !isIP(domain) {
+		// "127.0.0.1:8000": cookies do not depend on the port (§8.5), so
+		// a Domain with one would be stored and never sent.
+		return e, false, errDomainPort
+	}
 	path := c.Path
 	if path == "" {
 		path = "/"

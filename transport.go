@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 )
 
 // Transport is an http.RoundTripper that handles cookies with a Jar: it sets
@@ -23,15 +24,24 @@ import (
 type Transport struct {
 	// Jar holds the cookies. It must not be nil.
 	Jar *Jar
-	// Base sends the requests. Nil means http.DefaultTransport.
+	// Base sends the requests. Nil means a transport of the Transport's
+	// own, made on first use by LoopbackTransport(nil): http.DefaultTransport's
+	// settings, with localhost kept on the machine.
 	Base http.RoundTripper
 
 	// changed, if set, is called after a response changed the jar.
 	changed func()
+
+	once sync.Once
+	own  *http.Transport // the default Base, made on first use
 }
 
 // Transport returns a Transport that keeps its cookies in j and sends
-// requests with base (http.DefaultTransport if nil).
+// requests with base. A nil base means a transport of its own with
+// http.DefaultTransport's settings, which connects localhost names to
+// loopback and never sends them through a proxy (see LoopbackTransport):
+// the jar sends Secure cookies to them over plain http, as browsers do. Wrap
+// a base of your own with LoopbackTransport for the same safety.
 func (j *Jar) Transport(base http.RoundTripper) *Transport {
 	return &Transport{Jar: j, Base: base}
 }
@@ -40,7 +50,16 @@ func (t *Transport) base() http.RoundTripper {
 	if t.Base != nil {
 		return t.Base
 	}
-	return http.DefaultTransport
+	t.once.Do(func() { t.own = LoopbackTransport(nil) })
+	return t.own
+}
+
+// CloseIdleConnections closes the idle connections of the base transport,
+// if it has such a method; http.Client.CloseIdleConnections calls it.
+func (t *Transport) CloseIdleConnections() {
+	if c, ok := t.base().(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
 }
 
 // RoundTrip implements http.RoundTripper.
