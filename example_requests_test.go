@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log"
 	"net/http"
 	"net/http/httptest"
@@ -130,7 +131,12 @@ func ExampleSession_PostForm_fromRequests() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(resp2.StatusCode, exampleBody(resp2))
+	defer resp2.Body.Close()
+	body, err := io.ReadAll(resp2.Body)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(resp2.StatusCode, string(body))
 	// Output:
 	// 200 {"cookies":{"course":"python"}}
 }

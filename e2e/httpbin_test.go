@@ -171,3 +171,31 @@ func TestHttpbinSessionCookiesSurviveSaveAndLoad(t *testing.T) {
 	res = read(t)(s3.Get(ctx, srv.url+"/cookies"))
 	assert.Equal(t, map[string]string{"sessioncookie": "123456789", "greeting": "hello world"}, httpbinCookies(t, res))
 }
+
+// TestHttpbinFromRequestsSnippets runs the README's "From requests" ports
+// against the real httpbin: snippet 2's cookie comes with the redirect
+// (requests' response.history[0].cookies), and snippet 3's POST to
+// /cookies/set is answered 405 and sets nothing, as it does for requests.
+func TestHttpbinFromRequestsSnippets(t *testing.T) {
+	srv := httpbinServer(t)
+	s := newSession(t, httpsession.WithBaseURL(srv.url))
+	ctx := testContext(t)
+
+	res := read(t)(s.Get(ctx, "/cookies/set/course/python"))
+	assert.Empty(t, httpsession.ResponseCookies(res.resp), "the final response sets nothing")
+	set := httpsession.ResponseCookies(res.resp.Request.Response)
+	require.Len(t, set, 1)
+	assert.Equal(t, "course", set[0].Name)
+	assert.Equal(t, "python", set[0].Value)
+	assert.Equal(t, "/", set[0].Path)
+	assert.True(t, set[0].HostOnly)
+	c, ok := s.Cookie("course")
+	require.True(t, ok)
+	assert.Equal(t, "python", c.Value)
+	assert.Equal(t, map[string]string{"course": "python"}, s.CookieMap("/cookies"))
+
+	fresh := newSession(t)
+	res = read(t)(fresh.PostForm(ctx, srv.url+"/cookies/set/course/python", url.Values{"username": {"user"}, "password": {"pass"}}))
+	assert.Equal(t, http.StatusMethodNotAllowed, res.status)
+	assert.Zero(t, fresh.Jar().Len())
+}
