@@ -43,6 +43,9 @@ type sessionConfig struct {
 	logger       *slog.Logger
 	saveInterval time.Duration
 	saveOpts     []SaveOption
+	login        LoginFunc
+	loggedOut    func(*http.Response) bool
+	loginLock    LoginLock
 }
 
 // authFunc sets a request's credentials.

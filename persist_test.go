@@ -36,6 +36,8 @@ func TestMain(m *testing.M) {
 func helperProcess(mode, path string) int {
 	u, _ := url.Parse("https://www.example.com/")
 	switch mode {
+	case "login-worker":
+		return loginWorker(path, os.Getenv("HTTPSESSION_TEST_BASE"))
 	case "save-loop":
 		// Save forever, with a changing jar, until killed, telling the
 		// parent of each save that finished.

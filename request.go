@@ -78,9 +78,11 @@ func (s *Session) Do(req *http.Request) (*http.Response, error) {
 		r.URL = u
 		req = r
 	}
-	resp, err := s.client.Do(req)
+	resp, err := s.doLoggedIn(req)
 	if err != nil {
-		return nil, urlError(req.Method, req.URL, err)
+		// A logged-out response that could not be helped comes back with
+		// its error (see WithLogin); otherwise resp is nil.
+		return resp, urlError(req.Method, req.URL, err)
 	}
 	return resp, nil
 }

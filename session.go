@@ -43,6 +43,8 @@ type Session struct {
 	saving  sync.WaitGroup // autosaves under way, which Close waits for
 	closed  bool
 	saveErr error // the last autosave's failure, reported by Close
+
+	login *loginState // with WithLogin
 }
 
 // New returns a session whose cookies live in memory (or in the jar given
@@ -58,6 +60,12 @@ func New(opts ...Option) (*Session, error) {
 	}
 	if s.jar == nil {
 		s.jar = NewJar(cfg.jarOpts...)
+	}
+	if cfg.login != nil {
+		s.login = &loginState{closed: make(chan struct{})}
+		if s.cfg.loggedOut == nil {
+			s.cfg.loggedOut = isUnauthorized
+		}
 	}
 	base := cfg.base
 	if base == nil {
@@ -138,6 +146,18 @@ func Open(path string, opts ...Option) (*Session, error) {
 	s.path, s.format = path, formatNative
 	if strings.EqualFold(filepath.Ext(path), ".txt") {
 		s.format = formatNetscape
+	}
+	if s.login != nil && s.cfg.loginLock == nil {
+		fl := &fileLoginLock{s: s, target: target}
+		s.cfg.loginLock = fl
+		// Read before the file, so that the cookies loaded are at least
+		// as new as this generation's login.
+		gen, err := readLoginGeneration(fl.genPath())
+		if err != nil {
+			s.closeIdle()
+			return nil, fmt.Errorf("httpsession: open %s: %w", path, err)
+		}
+		s.login.remote = gen
 	}
 	var loadErr error
 	err = s.jar.Load(path)
@@ -261,6 +281,9 @@ func (s *Session) Close() error {
 		return nil
 	}
 	s.closed = true
+	if s.login != nil {
+		close(s.login.closed)
+	}
 	if s.timer != nil {
 		s.timer.Stop()
 		s.timer = nil

@@ -1,0 +1,400 @@
+package httpsession
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// loginSite is a site whose sessions end when it says so: a session cookie
+// is good for the epoch it was issued in. /login (POST) issues one,
+// /page answers 200 with it and 401 (or, with redirect, a 302 to
+// /accounts/login/?next=/page, as Django's login_required) without.
+type loginSite struct {
+	mu       sync.Mutex
+	epoch    int
+	logins   int
+	fail     bool          // logins are refused
+	useless  bool          // logins succeed but the session never works
+	gate     chan struct{} // if set, a login waits for it to close
+	entered  chan struct{} // a login has begun (buffered)
+	redirect bool
+	bodies   []string // bodies of the POSTs to /page
+}
+
+func newLoginSite(t *testing.T, redirect bool) (*loginSite, string) {
+	site := &loginSite{redirect: redirect, entered: make(chan struct{}, 100)}
+	ts := httptest.NewServer(http.HandlerFunc(site.serve))
+	t.Cleanup(ts.Close)
+	return site, ts.URL
+}
+
+func (l *loginSite) serve(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Path {
+	case "/login":
+		l.entered <- struct{}{}
+		l.mu.Lock()
+		gate := l.gate
+		l.mu.Unlock()
+		if gate != nil {
+			select {
+			case <-gate:
+			case <-r.Context().Done():
+				return
+			}
+		}
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if l.fail || r.FormValue("password") != "pw" {
+			w.WriteHeader(http.StatusForbidden)
+			return
+		}
+		l.logins++
+		value := fmt.Sprint(l.epoch)
+		if l.useless {
+			value = "useless"
+		}
+		http.SetCookie(w, &http.Cookie{Name: "sid", Value: value, Path: "/"})
+	case "/accounts/login/":
+		fmt.Fprint(w, "login form")
+	default:
+		body, _ := io.ReadAll(r.Body)
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if r.Method == http.MethodPost {
+			l.bodies = append(l.bodies, string(body))
+		}
+		if c, err := r.Cookie("sid"); err == nil && c.Value == fmt.Sprint(l.epoch) {
+			fmt.Fprint(w, "page")
+			return
+		}
+		if l.redirect {
+			http.Redirect(w, r, "/accounts/login/?next="+url.QueryEscape(r.URL.Path), http.StatusFound)
+			return
+		}
+		w.WriteHeader(http.StatusUnauthorized)
+	}
+}
+
+// expire ends every session.
+func (l *loginSite) expire() {
+	l.mu.Lock()
+	l.epoch++
+	l.mu.Unlock()
+}
+
+func (l *loginSite) count() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.logins
+}
+
+// formLogin is the LoginFunc of the tests: a form POST to /login.
+func formLogin(calls *atomic.Int32) LoginFunc {
+	return func(ctx context.Context, s *Session) error {
+		calls.Add(1)
+		resp, err := s.PostForm(ctx, "/login", url.Values{"user": {"u"}, "password": {"pw"}})
+		if err != nil {
+			return err
+		}
+		drain(resp)
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("login: status %d", resp.StatusCode)
+		}
+		return nil
+	}
+}
+
+func getPage(t *testing.T, s *Session) (string, error) {
+	t.Helper()
+	resp, err := s.Get(context.Background(), "/page")
+	if err != nil {
+		if resp != nil {
+			drain(resp)
+		}
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return string(b), err
+}
+
+func TestLoginOnA401ThenReplay(t *testing.T) {
+	site, base := newLoginSite(t, false)
+	var calls atomic.Int32
+	s := sessNew(t, WithBaseURL(base), WithLogin(formLogin(&calls)))
+	body, err := getPage(t, s)
+	require.NoError(t, err)
+	assert.Equal(t, "page", body)
+	assert.Equal(t, 1, site.count())
+	body, err = getPage(t, s)
+	require.NoError(t, err)
+	assert.Equal(t, "page", body)
+	assert.Equal(t, 1, site.count(), "still logged in: no new login")
+}
+
+func TestLoginRedirectedToLikeDjango(t *testing.T) {
+	site, base := newLoginSite(t, true)
+	var calls atomic.Int32
+	s := sessNew(t, WithBaseURL(base), WithLogin(formLogin(&calls)), WithLoggedOut(RedirectedTo("/accounts/login/")))
+	for range 3 {
+		body, err := getPage(t, s)
+		require.NoError(t, err)
+		assert.Equal(t, "page", body)
+		site.expire()
+	}
+	assert.Equal(t, 3, site.count(), "one login per expiry")
+}
+
+func TestRedirectedTo(t *testing.T) {
+	mk := func(path string, redirected bool, status int, location string) *http.Response {
+		req := httptestRequest(t, "http://example.com"+path)
+		if redirected {
+			req.Response = &http.Response{}
+		}
+		h := http.Header{}
+		if location != "" {
+			h.Set("Location", location)
+		}
+		return &http.Response{StatusCode: status, Request: req, Header: h}
+	}
+	detect := RedirectedTo("/accounts/login/")
+	assert.True(t, detect(mk("/accounts/login/?next=/x", true, 200, "")), "ended on the path after a redirect")
+	assert.False(t, detect(mk("/accounts/login/", false, 200, "")), "asked for by name: not logged out")
+	assert.False(t, detect(mk("/accounts/login/x", true, 200, "")), "exact path only")
+	assert.False(t, detect(mk("/page", true, 200, "")))
+	assert.True(t, detect(mk("/page", false, http.StatusFound, "/accounts/login/?next=/page")), "with WithMaxRedirects(0)")
+	assert.True(t, detect(mk("/page", false, http.StatusFound, "http://example.com/accounts/login/")))
+	assert.False(t, detect(mk("/page", false, http.StatusOK, "/accounts/login/")), "Location without a redirect status")
+	assert.False(t, detect(nil))
+	assert.False(t, detect(&http.Response{}))
+}
+
+func httptestRequest(t *testing.T, raw string) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, raw, nil)
+	require.NoError(t, err)
+	return req
+}
+
+// One expiry, many goroutines: one login, and every request sees the page.
+func TestLoginOncePerExpiryAcrossGoroutines(t *testing.T) {
+	site, base := newLoginSite(t, false)
+	var calls atomic.Int32
+	s := sessNew(t, WithBaseURL(base), WithLogin(formLogin(&calls)))
+	const expiries, workers, each = 5, 16, 4
+	for round := 1; round <= expiries; round++ {
+		var wg sync.WaitGroup
+		errs := make(chan error, workers*each)
+		for range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for range each {
+					body, err := getPage(t, s)
+					if err == nil && body != "page" {
+						err = fmt.Errorf("body %q", body)
+					}
+					if err != nil {
+						errs <- err
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Error(err)
+		}
+		assert.Equal(t, round, site.count(), "logins after %d expiries", round)
+		site.expire()
+	}
+}
+
+func TestLoginReplaysAPost(t *testing.T) {
+	site, base := newLoginSite(t, false)
+	var calls atomic.Int32
+	s := sessNew(t, WithBaseURL(base), WithLogin(formLogin(&calls)))
+	resp, err := s.PostForm(context.Background(), "/page", url.Values{"item": {"42"}})
+	require.NoError(t, err)
+	drain(resp)
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	site.mu.Lock()
+	defer site.mu.Unlock()
+	assert.Equal(t, []string{"item=42", "item=42"}, site.bodies, "the same body, sent again after the login")
+}
+
+func TestLoginBodyThatCannotBeSentAgain(t *testing.T) {
+	site, base := newLoginSite(t, false)
+	var calls atomic.Int32
+	s := sessNew(t, WithBaseURL(base), WithLogin(formLogin(&calls)))
+	// A reader net/http cannot rewind: no GetBody.
+	body := io.NopCloser(strings.NewReader("once"))
+	resp, err := s.Post(context.Background(), "/page", body)
+	require.ErrorIs(t, err, ErrLoggedOut)
+	assert.ErrorContains(t, err, "cannot be sent again")
+	require.NotNil(t, resp, "the response comes back as it came")
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	drain(resp)
+	assert.Zero(t, site.count())
+}
+
+func TestLoginThatFailsIsReturnedToEveryWaiterAndBacksOff(t *testing.T) {
+	site, base := newLoginSite(t, false)
+	site.fail = true
+	site.gate = make(chan struct{})
+	var calls atomic.Int32
+	s := sessNew(t, WithBaseURL(base), WithLogin(formLogin(&calls)))
+	const waiters = 8
+	errs := make(chan error, waiters)
+	for range waiters {
+		go func() { _, err := getPage(t, s); errs <- err }()
+	}
+	<-site.entered // the one login has begun; the others wait for it
+	waitFor(t, "every request to wait for the login", func() bool { return loginWaiters(s) == waiters })
+	close(site.gate)
+	for range waiters {
+		err := <-errs
+		require.Error(t, err)
+		assert.ErrorContains(t, err, "login failed")
+		assert.ErrorContains(t, err, "status 403")
+	}
+	assert.Equal(t, int32(1), calls.Load(), "one login for all of them")
+
+	// Within the backoff, a request fails at once, without a login.
+	_, err := getPage(t, s)
+	require.ErrorIs(t, err, ErrLoggedOut)
+	assert.ErrorContains(t, err, "next is allowed in")
+	assert.Equal(t, int32(1), calls.Load(), "no second login within the backoff")
+
+	// After it, the next login is tried.
+	s.login.mu.Lock()
+	s.login.retryAt = time.Now().Add(-time.Millisecond)
+	s.login.mu.Unlock()
+	site.mu.Lock()
+	site.fail = false
+	site.mu.Unlock()
+	body, err := getPage(t, s)
+	require.NoError(t, err)
+	assert.Equal(t, "page", body)
+	assert.Equal(t, int32(2), calls.Load())
+}
+
+func TestLoginBackoffDoubles(t *testing.T) {
+	assert.Equal(t, time.Second, loginBackoff(1))
+	assert.Equal(t, 2*time.Second, loginBackoff(2))
+	assert.Equal(t, 32*time.Second, loginBackoff(6))
+	assert.Equal(t, time.Minute, loginBackoff(7))
+	assert.Equal(t, time.Minute, loginBackoff(1000))
+}
+
+func TestLoginThatDoesNotHelp(t *testing.T) {
+	site, base := newLoginSite(t, false)
+	site.useless = true
+	var calls atomic.Int32
+	s := sessNew(t, WithBaseURL(base), WithLogin(formLogin(&calls)))
+	resp, err := s.Get(context.Background(), "/page")
+	require.ErrorIs(t, err, ErrLoggedOut)
+	assert.ErrorContains(t, err, "still logged out after a fresh login")
+	require.NotNil(t, resp)
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	drain(resp)
+	assert.Equal(t, 1, site.count())
+	_, err = getPage(t, s)
+	require.ErrorIs(t, err, ErrLoggedOut, "a useless login backs off too")
+	assert.Equal(t, 1, site.count())
+}
+
+func TestLoginFunctionThatHitsTheLoggedOutPage(t *testing.T) {
+	site, base := newLoginSite(t, false)
+	var calls atomic.Int32
+	login := func(ctx context.Context, s *Session) error {
+		calls.Add(1)
+		resp, err := s.Get(ctx, "/page") // 401: not checked, no login
+		if err != nil {
+			return err
+		}
+		drain(resp)
+		return nil
+	}
+	s := sessNew(t, WithBaseURL(base), WithLogin(login))
+	_, err := getPage(t, s)
+	require.ErrorIs(t, err, ErrLoggedOut)
+	assert.Equal(t, int32(1), calls.Load(), "the login's own request did not start another login")
+	assert.Zero(t, site.count())
+}
+
+func TestLoginWaitEndsWithTheContext(t *testing.T) {
+	site, base := newLoginSite(t, false)
+	site.gate = make(chan struct{})
+	var calls atomic.Int32
+	s := sessNew(t, WithBaseURL(base), WithLogin(formLogin(&calls)))
+	first := make(chan error, 1)
+	go func() { _, err := getPage(t, s); first <- err }()
+	<-site.entered
+	ctx, cancel := context.WithCancel(context.Background())
+	waiting := make(chan error, 1)
+	go func() {
+		resp, err := s.Get(ctx, "/page")
+		if resp != nil {
+			drain(resp)
+		}
+		waiting <- err
+	}()
+	waitFor(t, "the second request to wait", func() bool { return loginWaiters(s) == 2 })
+	cancel()
+	err := <-waiting
+	require.ErrorIs(t, err, context.Canceled)
+	close(site.gate)
+	require.NoError(t, <-first, "the login went on for the first request")
+	assert.Equal(t, 1, site.count())
+}
+
+func TestLoginWaitEndsWithClose(t *testing.T) {
+	site, base := newLoginSite(t, false)
+	site.gate = make(chan struct{})
+	defer close(site.gate)
+	var calls atomic.Int32
+	s, err := New(WithBaseURL(base), WithLogin(formLogin(&calls)))
+	require.NoError(t, err)
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() { _, err := getPage(t, s); errs <- err }()
+	}
+	<-site.entered
+	waitFor(t, "both requests to wait", func() bool { return loginWaiters(s) == 2 })
+	require.NoError(t, s.Close())
+	for range 2 {
+		err := <-errs
+		require.ErrorIs(t, err, ErrClosed)
+	}
+}
+
+// loginWaiters counts the requests waiting in ensureLogin (test hook).
+func loginWaiters(s *Session) int {
+	return int(s.login.waiting.Load())
+}
+
+// waitFor polls cond, a state the test cannot be told of by an event, with
+// a deadline that only guards against a hang.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
