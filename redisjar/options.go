@@ -36,6 +36,7 @@ type config struct {
 	minBackoff   time.Duration
 	maxBackoff   time.Duration
 	maxPending   int
+	loginLease   time.Duration
 }
 
 func defaultConfig() config {
@@ -47,6 +48,7 @@ func defaultConfig() config {
 		minBackoff:   DefaultMinBackoff,
 		maxBackoff:   DefaultMaxBackoff,
 		maxPending:   DefaultMaxPending,
+		loginLease:   DefaultLoginLease,
 	}
 }
 
@@ -139,4 +141,15 @@ func WithBackoff(minWait, maxWait time.Duration) Option {
 // Zero or less means no bound.
 func WithMaxPending(n int) Option {
 	return func(c *config) { c.maxPending = n }
+}
+
+// WithLoginLease sets how long a worker's login lease lasts without renewal
+// (default DefaultLoginLease): how long the fleet waits for a worker that
+// died while logging in. The holder renews it every third of d.
+func WithLoginLease(d time.Duration) Option {
+	return func(c *config) {
+		if d > 0 {
+			c.loginLease = d
+		}
+	}
 }

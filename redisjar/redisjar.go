@@ -209,7 +209,8 @@ func (s *Store) Jar() *httpsession.Jar { return s.jar }
 // Session returns a session that keeps its cookies in the store's jar, with
 // the given options (a WithJar or WithJarOptions among them is overridden).
 func (s *Store) Session(opts ...httpsession.Option) (*httpsession.Session, error) {
-	all := append(append([]httpsession.Option(nil), opts...), httpsession.WithJar(s.jar))
+	all := append([]httpsession.Option{httpsession.WithLoginLock(s)}, opts...)
+	all = append(all, httpsession.WithJar(s.jar))
 	return httpsession.New(all...)
 }
 

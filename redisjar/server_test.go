@@ -216,14 +216,20 @@ func openStore(t *testing.T, client redis.UniversalClient, prefix string, opts .
 // buildWorker builds the child program of the fleet test.
 func buildWorker(t *testing.T) string {
 	t.Helper()
+	return buildProgram(t, "worker")
+}
+
+// buildProgram builds ./testdata/NAME, with -race when the tests have it.
+func buildProgram(t *testing.T, name string) string {
+	t.Helper()
 	gobin, err := exec.LookPath("go")
 	require.NoError(t, err, "the go command builds the worker")
-	out := filepath.Join(t.TempDir(), "worker")
+	out := filepath.Join(t.TempDir(), name)
 	args := []string{"build", "-o", out}
 	if raceEnabled {
 		args = append(args, "-race")
 	}
-	cmd := exec.Command(gobin, append(args, "./testdata/worker")...)
+	cmd := exec.Command(gobin, append(args, "./testdata/"+name)...)
 	msg, err := cmd.CombinedOutput()
 	require.NoError(t, err, "go build: %s", msg)
 	return out

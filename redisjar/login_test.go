@@ -1,0 +1,209 @@
+package redisjar_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os/exec"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/httpsession/httpsession"
+	"github.com/httpsession/httpsession/redisjar"
+)
+
+// fleetSite is a site whose sessions end when the test says so: a session
+// cookie is good for the epoch it was issued in; /login (POST) issues one
+// and counts it, /page answers 200 with it and 401 without.
+type fleetSite struct {
+	mu     sync.Mutex
+	epoch  int
+	logins int
+	url    string
+}
+
+func newFleetSite(t *testing.T) *fleetSite {
+	site := &fleetSite{}
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		site.mu.Lock()
+		defer site.mu.Unlock()
+		switch r.URL.Path {
+		case "/login":
+			if r.PostFormValue("password") != "pw" {
+				w.WriteHeader(http.StatusForbidden)
+				return
+			}
+			site.logins++
+			http.SetCookie(w, &http.Cookie{Name: "sid", Value: fmt.Sprint(site.epoch), Path: "/"})
+		default:
+			if c, err := r.Cookie("sid"); err == nil && c.Value == fmt.Sprint(site.epoch) {
+				fmt.Fprint(w, "page")
+				return
+			}
+			w.WriteHeader(http.StatusUnauthorized)
+		}
+	}))
+	t.Cleanup(ts.Close)
+	site.url = ts.URL
+	return site
+}
+
+func (f *fleetSite) expire() {
+	f.mu.Lock()
+	f.epoch++
+	f.mu.Unlock()
+}
+
+func (f *fleetSite) count() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.logins
+}
+
+func fleetLogin(ctx context.Context, s *httpsession.Session) error {
+	resp, err := s.PostForm(ctx, "/login", url.Values{"user": {"u"}, "password": {"pw"}})
+	if err != nil {
+		return err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("login: status %d", resp.StatusCode)
+	}
+	return nil
+}
+
+func fetchPage(s *httpsession.Session) error {
+	resp, err := s.Get(context.Background(), "/page")
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if string(body) != "page" {
+		return fmt.Errorf("status %d, body %q", resp.StatusCode, body)
+	}
+	return nil
+}
+
+// Several processes on one Redis jar, several goroutines each, several
+// expiries: one login per expiry, and every request sees the page.
+func TestFleetLogsInOncePerExpiry(t *testing.T) {
+	t.Parallel()
+	srv := startRedis(t)
+	worker := buildProgram(t, "loginworker")
+	site := newFleetSite(t)
+	const procs, expiries = 4, 5
+	type proc struct {
+		in  io.WriteCloser
+		out *bufio.Scanner
+	}
+	var workers []proc
+	for range procs {
+		cmd := exec.Command(worker, "-addr", srv.addr(), "-prefix", "loginfleet", "-base", site.url)
+		in, err := cmd.StdinPipe()
+		require.NoError(t, err)
+		out, err := cmd.StdoutPipe()
+		require.NoError(t, err)
+		cmd.Stderr = &lockedBuffer{}
+		require.NoError(t, cmd.Start())
+		t.Cleanup(func() { _ = in.Close(); _ = cmd.Wait() })
+		workers = append(workers, proc{in: in, out: bufio.NewScanner(out)})
+	}
+	for round := 1; round <= expiries; round++ {
+		for _, w := range workers {
+			_, err := io.WriteString(w.in, "go\n")
+			require.NoError(t, err)
+		}
+		for i, w := range workers {
+			require.True(t, w.out.Scan(), "worker %d ended: %v", i, w.out.Err())
+			assert.Equal(t, "ok", w.out.Text(), "worker %d, round %d", i, round)
+		}
+		assert.Equal(t, round, site.count(), "logins after %d expiries", round)
+		site.expire()
+	}
+	gen, err := srv.client().Get(context.Background(), "{loginfleet}:login:gen").Int()
+	require.NoError(t, err)
+	assert.Equal(t, expiries, gen)
+}
+
+// Two stores in one process stand for two machines: the second takes the
+// first's login from the stream instead of logging in.
+func TestFleetWorkerTakesAnotherWorkersLogin(t *testing.T) {
+	t.Parallel()
+	client := startRedis(t).client()
+	site := newFleetSite(t)
+	a, _ := openStore(t, client, "take")
+	b, _ := openStore(t, client, "take")
+	sa, err := a.Session(httpsession.WithBaseURL(site.url), httpsession.WithLogin(fleetLogin))
+	require.NoError(t, err)
+	sb, err := b.Session(httpsession.WithBaseURL(site.url), httpsession.WithLogin(fleetLogin))
+	require.NoError(t, err)
+	require.NoError(t, fetchPage(sa))
+	require.NoError(t, fetchPage(sb))
+	assert.Equal(t, 1, site.count())
+	site.expire()
+	require.NoError(t, fetchPage(sb))
+	require.NoError(t, fetchPage(sa))
+	assert.Equal(t, 2, site.count())
+}
+
+// A worker that died holding the lease blocks the fleet only until the
+// lease expires.
+func TestFleetLeaseOfADeadHolderExpires(t *testing.T) {
+	t.Parallel()
+	client := startRedis(t).client()
+	site := newFleetSite(t)
+	store, _ := openStore(t, client, "dead", redisjar.WithLoginLease(500*time.Millisecond))
+	ctx := context.Background()
+	// The dead worker's lease, as SET NX PX left it.
+	require.NoError(t, client.Set(ctx, "{dead}:login:lease", "999", 300*time.Millisecond).Err())
+	s, err := store.Session(httpsession.WithBaseURL(site.url), httpsession.WithLogin(fleetLogin))
+	require.NoError(t, err)
+	require.NoError(t, fetchPage(s), "logged in once the dead lease expired")
+	assert.Equal(t, 1, site.count())
+	held, err := client.Exists(ctx, "{dead}:login:lease").Result()
+	require.NoError(t, err)
+	assert.Zero(t, held, "the lease was released")
+}
+
+// A holder whose lease ran out and was taken by another cannot record its
+// login: the fencing token no longer matches.
+func TestFleetLostLeaseIsNotRecorded(t *testing.T) {
+	t.Parallel()
+	client := startRedis(t).client()
+	store, _ := openStore(t, client, "fence")
+	ctx := context.Background()
+	gen, release, err := store.AcquireLogin(ctx)
+	require.NoError(t, err)
+	assert.Zero(t, gen)
+	// The lease expires and another worker takes it.
+	require.NoError(t, client.Set(ctx, "{fence}:login:lease", "other", time.Minute).Err())
+	require.ErrorIs(t, release(true), redisjar.ErrLeaseLost)
+	n, err := client.Get(ctx, "{fence}:login:gen").Result()
+	if err != redis.Nil {
+		require.NoError(t, err)
+		assert.Equal(t, "0", n)
+	}
+	lease, err := client.Get(ctx, "{fence}:login:lease").Result()
+	require.NoError(t, err)
+	assert.Equal(t, "other", lease, "the other holder's lease stays")
+
+	// The waiting side: AcquireLogin ends with its context.
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	_, _, err = store.AcquireLogin(cctx)
+	require.ErrorIs(t, err, context.Canceled)
+}

@@ -1,0 +1,104 @@
+// Command loginworker is a fleet worker for the login tests of package
+// redisjar: it opens a session on the shared jar that logs in by itself,
+// and for each line "go" on standard input fetches base/page from several
+// goroutines, answering "ok" or "fail: reason".
+package main
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+
+	"github.com/httpsession/httpsession"
+	"github.com/httpsession/httpsession/redisjar"
+	"github.com/redis/go-redis/v9"
+)
+
+func main() {
+	addr := flag.String("addr", "", "Redis address")
+	prefix := flag.String("prefix", "", "key prefix")
+	base := flag.String("base", "", "the site's base URL")
+	flag.Parse()
+	if err := run(*addr, *prefix, *base); err != nil {
+		fmt.Fprintln(os.Stderr, "loginworker:", err)
+		os.Exit(1)
+	}
+}
+
+func login(ctx context.Context, s *httpsession.Session) error {
+	resp, err := s.PostForm(ctx, "/login", url.Values{"user": {"u"}, "password": {"pw"}})
+	if err != nil {
+		return err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("login: status %d", resp.StatusCode)
+	}
+	return nil
+}
+
+func run(addr, prefix, base string) error {
+	ctx := context.Background()
+	client := redis.NewClient(&redis.Options{Addr: addr})
+	defer client.Close()
+	store, err := redisjar.OpenStore(ctx, client, prefix, redisjar.WithAckWait(0))
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	s, err := store.Session(httpsession.WithBaseURL(base), httpsession.WithLogin(login))
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	in := bufio.NewScanner(os.Stdin)
+	for in.Scan() {
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		var failures []string
+		for range 3 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for range 2 {
+					if err := page(ctx, s); err != nil {
+						mu.Lock()
+						failures = append(failures, err.Error())
+						mu.Unlock()
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		if len(failures) > 0 {
+			fmt.Println("fail:", strings.Join(failures, "; "))
+		} else {
+			fmt.Println("ok")
+		}
+	}
+	return in.Err()
+}
+
+func page(ctx context.Context, s *httpsession.Session) error {
+	resp, err := s.Get(ctx, "/page")
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if string(body) != "page" {
+		return fmt.Errorf("status %d, body %q", resp.StatusCode, body)
+	}
+	return nil
+}
