@@ -252,7 +252,7 @@ func (j *Jar) SetCookies(u *url.URL, cookies []*http.Cookie) {
 			continue
 		}
 		if c, ok := fromHTTPCookie(hc); ok {
-			_ = j.store1(o, c, now)
+			_ = j.store1(o, c, now, nil)
 		}
 	}
 }
@@ -262,6 +262,12 @@ func (j *Jar) SetCookies(u *url.URL, cookies []*http.Cookie) {
 // browsers do: UTF-8, quotes, odd names and nameless cookies are kept.
 // Lines the RFC says to ignore are ignored.
 func (j *Jar) SetRawCookies(u *url.URL, setCookie []string) {
+	j.storeResponse(u, setCookie, nil)
+}
+
+// storeResponse stores the cookies of a response to u whose request carried
+// sent (nil when unknown; see serverDelete).
+func (j *Jar) storeResponse(u *url.URL, setCookie []string, sent []*http.Cookie) {
 	o, err := newOrigin(u)
 	if err != nil {
 		return
@@ -271,7 +277,7 @@ func (j *Jar) SetRawCookies(u *url.URL, setCookie []string) {
 	now := j.clock()
 	for _, line := range setCookie {
 		if c, ok := parseSetCookie(line); ok {
-			_ = j.store1(o, c, now)
+			_ = j.store1(o, c, now, sent)
 		}
 	}
 }
@@ -290,5 +296,5 @@ func (j *Jar) SetRawCookie(u *url.URL, setCookie string) error {
 	}
 	j.mu.Lock()
 	defer j.unlock()
-	return j.store1(o, c, j.clock())
+	return j.store1(o, c, j.clock(), nil)
 }

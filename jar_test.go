@@ -552,3 +552,61 @@ func TestPartitionedCookies(t *testing.T) {
 		assert.Zero(t, j2.Len())
 	})
 }
+
+// A server deletes the copy of a cookie it was sent (RFC 6265bis §5.7: an
+// expired cookie removes the stored one); it cannot mean a newer copy set
+// since, here or in another jar sharing the file. (Not in the RFC, which
+// has one client; see Jar.serverDelete.)
+func TestServerDeletionIsAboutTheCopyTheRequestCarried(t *testing.T) {
+	u := mustURL(t, "http://example.com/")
+	tests := []struct {
+		name  string
+		held  string // the jar's value of sid before the response, "" for none
+		sent  string // the Cookie header the request carried
+		after string // the jar's Cookie header after the deletion
+	}{
+		{"the copy sent is deleted", "X", "sid=X", ""},
+		{"a copy set since (a concurrent login) survives", "Y", "sid=X", "sid=Y"},
+		{"a copy already deleted by an earlier response stays deleted", "", "sid=X", ""},
+		{"a request that did not carry it deletes what the jar holds", "Y", "other=1", "other=1"},
+		{"with no request known, the jar's copy is deleted", "Y", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			j := NewJar()
+			if tt.held != "" {
+				j.SetRawCookies(u, []string{"sid=" + tt.held})
+			}
+			if tt.sent == "other=1" {
+				j.SetRawCookies(u, []string{"other=1"})
+			}
+			var sent []*http.Cookie
+			if tt.sent != "" {
+				sent = parseCookieHeader(tt.sent)
+			}
+			j.storeResponse(u, []string{"sid=; Max-Age=0"}, sent)
+			assert.Equal(t, tt.after, j.CookieHeader(u))
+		})
+	}
+}
+
+// The deletion of the copy a jar held is a change just after that copy's,
+// so that a newer copy in the shared file wins the merge.
+func TestServerDeletionLosesToANewerCopyInTheFile(t *testing.T) {
+	u := mustURL(t, "http://example.com/")
+	path := filepath.Join(t.TempDir(), "cookies.json")
+	a, b := NewJar(), NewJar()
+	a.SetRawCookies(u, []string{"sid=X"})
+	require.NoError(t, a.Save(path))
+	require.NoError(t, b.Load(path))
+	a.SetRawCookies(u, []string{"sid=Y"}) // a logs in again
+	require.NoError(t, a.Save(path))
+	// b's request still carried X; the server deletes it.
+	b.storeResponse(u, []string{"sid=; Max-Age=0"}, parseCookieHeader("sid=X"))
+	assert.Equal(t, "", b.CookieHeader(u))
+	require.NoError(t, b.Save(path))
+	require.NoError(t, b.Load(path))
+	assert.Equal(t, "sid=Y", b.CookieHeader(u), "the newer login survives the stale deletion")
+	require.NoError(t, a.Load(path))
+	assert.Equal(t, "sid=Y", a.CookieHeader(u))
+}

@@ -82,6 +82,9 @@ func (s *Session) Do(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		// A logged-out response that could not be helped comes back with
 		// its error (see WithLogin); otherwise resp is nil.
+		if !errors.Is(err, ErrLoggedOut) {
+			resp = nil
+		}
 		return resp, urlError(req.Method, req.URL, err)
 	}
 	return resp, nil

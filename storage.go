@@ -8,15 +8,84 @@ import (
 )
 
 // store1 runs the storage model of RFC 6265bis §5.7 for one cookie received
-// from o, as a change made now, and returns why a cookie was refused. The
-// caller holds j.mu.
-func (j *Jar) store1(o origin, c setCookie, now time.Time) error {
+// from o, and returns why a cookie was refused. A cookie it stores is a
+// change made now. The caller holds j.mu.
+//
+// A cookie that is already expired deletes the copy the client had when it
+// sent the request (serverDelete), and sent is what the request carried
+// (nil when unknown).
+func (j *Jar) store1(o origin, c setCookie, now time.Time, sent []*http.Cookie) error {
 	e, expired, err := j.rules(o, c, now)
 	if err != nil {
 		return err
 	}
-	j.commit(&e, expired, time.Time{}, now)
+	if expired {
+		j.serverDelete(&e, now, sent)
+		return nil
+	}
+	j.commit(&e, false, time.Time{}, now)
 	return nil
+}
+
+// serverDelete applies a deletion a server sent (an expired cookie, §5.7)
+// to the copy of the cookie it was about: the one the request carried.
+//
+// A server deletes what it was sent; it cannot mean a copy it never saw.
+// So the deletion is a change made just after the change that stored the
+// copy this jar holds, not one made now: a newer copy set elsewhere in the
+// meantime (another process's fresh login, written to the shared file or
+// to Redis) is newer than the deletion and survives it, wherever the two
+// meet. And when the request carried a value of that name that is no
+// longer what the jar holds (a concurrent response replaced or deleted
+// it), the deletion is about that older copy and changes nothing. A
+// deletion of a cookie the request did not carry and the jar does not hold
+// is recorded as a change made now. The caller holds j.mu.
+func (j *Jar) serverDelete(e *entry, now time.Time, sent []*http.Cookie) {
+	old := j.store.get(e.id())
+	if old == nil {
+		if carriedName(sent, e.Name) {
+			// The copy the request carried is gone already: an earlier
+			// response deleted or replaced it.
+			return
+		}
+		j.commit(e, true, time.Time{}, now)
+		return
+	}
+	if carriedOther(sent, &old.Cookie) {
+		return
+	}
+	j.commit(e, true, old.updated.Add(time.Nanosecond), now)
+}
+
+// carriedName reports whether the request carried a cookie of that name.
+func carriedName(sent []*http.Cookie, name string) bool {
+	for _, s := range sent {
+		if s.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// carriedOther reports whether the request carried a cookie named like c
+// but never c's own value: it was sent before c replaced that value. sent
+// holds the pairs of the Cookie header as written (quotes included).
+func carriedOther(sent []*http.Cookie, c *Cookie) bool {
+	value := c.Value
+	if c.Quoted {
+		value = `"` + value + `"`
+	}
+	named := false
+	for _, s := range sent {
+		if s.Name != c.Name {
+			continue
+		}
+		if s.Value == value {
+			return false
+		}
+		named = true
+	}
+	return named
 }
 
 // rules applies the storage model of RFC 6265bis §5.7 to one cookie received

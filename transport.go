@@ -77,7 +77,8 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	// Set, never add: a retried or redirected request must not carry the
 	// jar's cookies twice.
-	if h := t.Jar.cookieHeaderWith(req.URL, extra); h != "" {
+	h := t.Jar.cookieHeaderWith(req.URL, extra)
+	if h != "" {
 		r.Header.Set("Cookie", h)
 	} else {
 		r.Header.Del("Cookie")
@@ -88,7 +89,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	if lines := resp.Header.Values("Set-Cookie"); len(lines) > 0 {
 		before := t.Jar.changeCount()
-		t.Jar.SetRawCookies(req.URL, lines)
+		// What the request carried tells a deletion which copy of a
+		// cookie the server saw (see Jar.serverDelete).
+		t.Jar.storeResponse(req.URL, lines, parseCookieHeader(h))
 		if t.changed != nil && t.Jar.changeCount() != before {
 			t.changed()
 		}

@@ -150,6 +150,9 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	if os.Getenv(reloginWorkerEnv) != "" {
+		os.Exit(reloginWorker())
+	}
 	code := m.Run()
 	serversMu.Lock()
 	for _, s := range servers {

@@ -12,4 +12,6 @@ urlpatterns = [
     path("cookies/secure/", views.secure, name="secure"),
     path("cookies/show/", views.echo, name="cookies-show"),
     path("echo/", views.echo, name="echo"),
+    path("e2e/logins/", views.logins, name="logins"),
+    path("e2e/end-sessions/", views.end_sessions, name="end-sessions"),
 ]

@@ -3,13 +3,18 @@
 welcome and attributes follow Django's documentation of cookies
 (HttpResponse.set_cookie, delete_cookie, HttpRequest.COOKIES).
 """
+import threading
 import time
 from email.utils import formatdate
 
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.signals import user_logged_in
+from django.contrib.sessions.models import Session
+from django.dispatch import receiver
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
 
 # What /cookies/attributes/ sets, one attribute per cookie. Lifetimes the
 # tests compare with the jar's expiry times.
@@ -81,3 +86,33 @@ def echo(request):
         "cookies": request.COOKIES,
         "path": request.path,
     })
+
+
+# Successful logins since the server started, counted as Django signals
+# them (django.contrib.auth.signals.user_logged_in): what the tests of
+# automatic re-login compare with the number of expiries.
+_logins = 0
+_logins_lock = threading.Lock()
+
+
+@receiver(user_logged_in)
+def _count_login(sender, request, user, **kwargs):
+    global _logins
+    with _logins_lock:
+        _logins += 1
+
+
+@require_GET
+def logins(request):
+    """How many logins succeeded so far."""
+    with _logins_lock:
+        return JsonResponse({"logins": _logins})
+
+
+@csrf_exempt
+@require_POST
+def end_sessions(request):
+    """Ends every session on the server, as a deploy that drops sessions
+    or an idle timeout does: every client is logged out."""
+    ended, _ = Session.objects.all().delete()
+    return JsonResponse({"ended": ended})
