@@ -98,21 +98,20 @@ func fetchPage(s *httpsession.Session) error {
 	return nil
 }
 
-// Several processes on one Redis jar, several goroutines each, several
-// expiries: one login per expiry, and every request sees the page.
-func TestFleetLogsInOncePerExpiry(t *testing.T) {
-	t.Parallel()
-	srv := startRedis(t)
+// loginProc is a loginworker process: "go" on its stdin runs a round of
+// requests, and it answers "ok" or "fail: ...".
+type loginProc struct {
+	in  io.WriteCloser
+	out *bufio.Scanner
+}
+
+// startLoginWorkers starts n loginworker processes with these arguments.
+func startLoginWorkers(t *testing.T, n int, args ...string) []loginProc {
+	t.Helper()
 	worker := buildProgram(t, "loginworker")
-	site := newFleetSite(t)
-	const procs, expiries = 4, 5
-	type proc struct {
-		in  io.WriteCloser
-		out *bufio.Scanner
-	}
-	var workers []proc
-	for range procs {
-		cmd := exec.Command(worker, "-addr", srv.addr(), "-prefix", "loginfleet", "-base", site.url)
+	var procs []loginProc
+	for range n {
+		cmd := exec.Command(worker, args...)
 		in, err := cmd.StdinPipe()
 		require.NoError(t, err)
 		out, err := cmd.StdoutPipe()
@@ -120,20 +119,40 @@ func TestFleetLogsInOncePerExpiry(t *testing.T) {
 		cmd.Stderr = &lockedBuffer{}
 		require.NoError(t, cmd.Start())
 		t.Cleanup(func() { _ = in.Close(); _ = cmd.Wait() })
-		workers = append(workers, proc{in: in, out: bufio.NewScanner(out)})
+		procs = append(procs, loginProc{in: in, out: bufio.NewScanner(out)})
 	}
+	return procs
+}
+
+// loginRounds runs expiries rounds: every worker fetches the page, then the
+// logins the site counted are compared with the rounds so far, then every
+// session on the site ends.
+func loginRounds(t *testing.T, procs []loginProc, expiries int, logins func() int, expire func()) {
+	t.Helper()
+	before := logins()
 	for round := 1; round <= expiries; round++ {
-		for _, w := range workers {
+		for _, w := range procs {
 			_, err := io.WriteString(w.in, "go\n")
 			require.NoError(t, err)
 		}
-		for i, w := range workers {
+		for i, w := range procs {
 			require.True(t, w.out.Scan(), "worker %d ended: %v", i, w.out.Err())
 			assert.Equal(t, "ok", w.out.Text(), "worker %d, round %d", i, round)
 		}
-		assert.Equal(t, round, site.count(), "logins after %d expiries", round)
-		site.expire()
+		assert.Equal(t, round, logins()-before, "logins after %d expiries", round)
+		expire()
 	}
+}
+
+// Several processes on one Redis jar, several goroutines each, several
+// expiries: one login per expiry, and every request sees the page.
+func TestFleetLogsInOncePerExpiry(t *testing.T) {
+	t.Parallel()
+	srv := startRedis(t)
+	site := newFleetSite(t)
+	const procs, expiries = 4, 5
+	workers := startLoginWorkers(t, procs, "-addr", srv.addr(), "-prefix", "loginfleet", "-base", site.url)
+	loginRounds(t, workers, expiries, site.count, site.expire)
 	gen, err := srv.client().Get(context.Background(), "{loginfleet}:login:gen").Int()
 	require.NoError(t, err)
 	assert.Equal(t, expiries, gen)

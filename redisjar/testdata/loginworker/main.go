@@ -25,8 +25,9 @@ func main() {
 	addr := flag.String("addr", "", "Redis address")
 	prefix := flag.String("prefix", "", "key prefix")
 	base := flag.String("base", "", "the site's base URL")
+	site := flag.String("site", "test", "the site: test (401 when logged out) or django (302 to the login form)")
 	flag.Parse()
-	if err := run(*addr, *prefix, *base); err != nil {
+	if err := run(*addr, *prefix, *base, *site); err != nil {
 		fmt.Fprintln(os.Stderr, "loginworker:", err)
 		os.Exit(1)
 	}
@@ -45,7 +46,35 @@ func login(ctx context.Context, s *httpsession.Session) error {
 	return nil
 }
 
-func run(addr, prefix, base string) error {
+// djangoLogin logs in to the e2e Django site: the login form for its
+// csrftoken, then the POST.
+func djangoLogin(ctx context.Context, s *httpsession.Session) error {
+	form, err := s.Get(ctx, "/accounts/login/")
+	if err != nil {
+		return err
+	}
+	_, _ = io.Copy(io.Discard, form.Body)
+	_ = form.Body.Close()
+	csrf, ok := s.Cookie("csrftoken")
+	if !ok {
+		return fmt.Errorf("no csrftoken cookie with the login form")
+	}
+	resp, err := s.PostForm(ctx, "/accounts/login/", url.Values{
+		"username": {"alice"}, "password": {"wonderland-e2e"},
+		"csrfmiddlewaretoken": {csrf.Value}, "next": {"/private/"},
+	})
+	if err != nil {
+		return err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	_ = resp.Body.Close()
+	if resp.Request.URL.Path != "/private/" {
+		return fmt.Errorf("login ended on %s with status %d", resp.Request.URL.Path, resp.StatusCode)
+	}
+	return nil
+}
+
+func run(addr, prefix, base, site string) error {
 	ctx := context.Background()
 	client := redis.NewClient(&redis.Options{Addr: addr})
 	defer client.Close()
@@ -54,7 +83,14 @@ func run(addr, prefix, base string) error {
 		return err
 	}
 	defer store.Close()
-	s, err := store.Session(httpsession.WithBaseURL(base), httpsession.WithLogin(login))
+	opts := []httpsession.Option{httpsession.WithBaseURL(base), httpsession.WithLogin(login)}
+	path, want := "/page", "page"
+	if site == "django" {
+		opts = []httpsession.Option{httpsession.WithBaseURL(base), httpsession.WithLogin(djangoLogin),
+			httpsession.WithLoggedOut(httpsession.RedirectedTo("/accounts/login/"))}
+		path, want = "/private/", "Logged in as alice"
+	}
+	s, err := store.Session(opts...)
 	if err != nil {
 		return err
 	}
@@ -69,7 +105,7 @@ func run(addr, prefix, base string) error {
 			go func() {
 				defer wg.Done()
 				for range 2 {
-					if err := page(ctx, s); err != nil {
+					if err := page(ctx, s, path, want); err != nil {
 						mu.Lock()
 						failures = append(failures, err.Error())
 						mu.Unlock()
@@ -87,8 +123,8 @@ func run(addr, prefix, base string) error {
 	return in.Err()
 }
 
-func page(ctx context.Context, s *httpsession.Session) error {
-	resp, err := s.Get(ctx, "/page")
+func page(ctx context.Context, s *httpsession.Session, path, want string) error {
+	resp, err := s.Get(ctx, path)
 	if err != nil {
 		return err
 	}
@@ -97,7 +133,7 @@ func page(ctx context.Context, s *httpsession.Session) error {
 	if err != nil {
 		return err
 	}
-	if string(body) != "page" {
+	if !strings.Contains(string(body), want) {
 		return fmt.Errorf("status %d, body %q", resp.StatusCode, body)
 	}
 	return nil
