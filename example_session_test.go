@@ -308,3 +308,48 @@ func ExampleWithRetry() {
 	fmt.Println(resp.StatusCode, exampleBody(resp), "after", attempts.Load(), "attempts")
 	// Output: 200 done after 3 attempts
 }
+
+// WithLogin keeps a session logged in: a 401 makes it run the login
+// function and send the request again, once per expiry however many
+// goroutines notice.
+func ExampleWithLogin() {
+	var logins atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/login" {
+			logins.Add(1)
+			http.SetCookie(w, &http.Cookie{Name: "sid", Value: "ok"})
+			return
+		}
+		if _, err := r.Cookie("sid"); err != nil {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		fmt.Fprint(w, "account page")
+	}))
+	defer srv.Close()
+
+	login := func(ctx context.Context, s *httpsession.Session) error {
+		resp, err := s.PostForm(ctx, "/login", url.Values{"user": {"alice"}, "password": {"secret"}})
+		if err != nil {
+			return err
+		}
+		return resp.Body.Close()
+	}
+	s, err := httpsession.New(httpsession.WithBaseURL(srv.URL), httpsession.WithLogin(login))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer s.Close()
+	for range 2 {
+		resp, err := s.Get(context.Background(), "/account")
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println(exampleBody(resp))
+	}
+	fmt.Println("logins:", logins.Load())
+	// Output:
+	// account page
+	// account page
+	// logins: 1
+}

@@ -6,9 +6,10 @@
 // GET /login serves a form with a CSRF token, also set as a csrftoken
 // cookie; POST /login checks the user name, the password and the token, sets
 // a signed sessionid cookie and redirects to /account, which needs that
-// cookie. The client opens its session from a file, asks for /account, and
-// logs in only if the site says it must: fetch the form, take the token from
-// it, post the form, follow the redirect. Close saves the cookies, so the
+// cookie. The client opens its session from a file with WithLogin: it asks
+// for /account, and only when the site answers 401 does the session run the
+// login function (fetch the form, take the token from it, post the form)
+// and send the request again, by itself. Close saves the cookies, so the
 // next run, against a new server on a new port, is still logged in and
 // never posts the form.
 //
@@ -63,30 +64,34 @@ func run(file string, reset bool) error {
 	}
 	defer srv.Close()
 
+	var logins int
+	login := func(ctx context.Context, s *httpsession.Session) error {
+		logins++
+		return logIn(ctx, s, demoserver.User, demoserver.Password)
+	}
+	// WithLogin: a 401 makes the session log in and send the request
+	// again; no caller checks for it by hand.
 	sess, err := httpsession.Open(file,
 		httpsession.WithBaseURL(srv.URL),
 		httpsession.WithTimeout(10*time.Second),
+		httpsession.WithLogin(login),
 	)
 	if err != nil {
 		return err
 	}
 	defer sess.Close() // on the error paths; Close is safe to call twice
 
-	ctx := context.Background()
-	status, page, err := get(ctx, sess, "/account")
+	status, page, err := get(context.Background(), sess, "/account")
 	if err != nil {
 		return err
 	}
-	switch status {
-	case http.StatusOK:
-		fmt.Printf("still logged in as %s, no login needed\n", user(page))
-	case http.StatusUnauthorized:
-		if page, err = logIn(ctx, sess, demoserver.User, demoserver.Password); err != nil {
-			return err
-		}
-		fmt.Printf("logged in as %s\n", user(page))
-	default:
+	if status != http.StatusOK {
 		return fmt.Errorf("GET /account: %d %s", status, page)
+	}
+	if logins == 0 {
+		fmt.Printf("still logged in as %s, no login needed\n", user(page))
+	} else {
+		fmt.Printf("logged in as %s\n", user(page))
 	}
 	// Close saves the cookies to the file, for the next run.
 	if err := sess.Close(); err != nil {
@@ -99,17 +104,18 @@ func run(file string, reset bool) error {
 // csrfInput finds the CSRF token in the login form.
 var csrfInput = regexp.MustCompile(`name="csrfmiddlewaretoken" value="([^"]+)"`)
 
-// logIn fills in the login form and returns the page it leads to.
-func logIn(ctx context.Context, sess *httpsession.Session, username, password string) (string, error) {
+// logIn fills in the login form: the LoginFunc of the session. Its requests
+// use ctx, which tells the session not to check them for a 401.
+func logIn(ctx context.Context, sess *httpsession.Session, username, password string) error {
 	// The form carries the CSRF token; the response also sets it as the
 	// csrftoken cookie, which the session stores and sends with the post.
 	status, form, err := get(ctx, sess, "/login")
 	if err != nil {
-		return "", err
+		return err
 	}
 	m := csrfInput.FindStringSubmatch(form)
 	if status != http.StatusOK || m == nil {
-		return "", fmt.Errorf("GET /login: %d, no CSRF token in the page", status)
+		return fmt.Errorf("GET /login: %d, no CSRF token in the page", status)
 	}
 
 	// The site answers 303 See Other; the session follows it with a GET
@@ -120,16 +126,16 @@ func logIn(ctx context.Context, sess *httpsession.Session, username, password st
 		"csrfmiddlewaretoken": {m[1]},
 	})
 	if err != nil {
-		return "", err
+		return err
 	}
 	page, err := readBody(resp)
 	if err != nil {
-		return "", err
+		return err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("POST /login: %s: %s", resp.Status, page)
+		return fmt.Errorf("POST /login: %s: %s", resp.Status, page)
 	}
-	return page, nil
+	return nil
 }
 
 // get fetches a page and returns its status and body.
