@@ -62,7 +62,7 @@ func requireProgram(t *testing.T, path string) {
 // the test instead of stalling the suite.
 func runPeer(t *testing.T, stdin []byte, name string, args ...string) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Stdin = bytes.NewReader(stdin)
