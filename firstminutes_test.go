@@ -3,6 +3,7 @@ package httpsession
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"net"
 	"net/http"
 	"net/url"
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -125,8 +127,35 @@ func TestPerRequestCookiesAreValidated(t *testing.T) {
 
 	sessDone(t)(s.Get(context.Background(), ts.URL+"/good",
 		Cookies(&http.Cookie{Name: "q", Value: "a b,c=d"}, &http.Cookie{Name: "t", Value: "x", Quoted: true})))
-	assert.Equal(t, []string{`q=a b,c=d; t="x"`}, rec.one(t, "/good").Header.Values("Cookie"),
-		"spaces, commas, '=' and quoting are fine")
+	assert.Equal(t, []string{`q="a b,c=d"; t="x"`}, rec.one(t, "/good").Header.Values("Cookie"),
+		"spaces, commas, '=' and quoting are fine; a space or a comma is sent quoted")
+}
+
+// Item 3: a per-request value with a space or a comma goes in double
+// quotes, as net/http's Cookie.String sends it: a space and a comma are no
+// cookie-octets (RFC 6265bis §4.1.1), and unquoted, "theme=dark is_admin=1"
+// is two cookies to Python's http.cookies.SimpleCookie. The jar's own
+// cookies and pairs the caller wrote into a Cookie header go as they are.
+func TestPerRequestCookiesWithASpaceOrACommaAreQuoted(t *testing.T) {
+	rec := &sessRecorder{}
+	ts := sessServer(t, rec, nil)
+	j := NewJar()
+	require.NoError(t, j.Set(Cookie{Name: "stored", Value: "a b", Domain: "127.0.0.1", HostOnly: true}))
+	s := sessNew(t, WithJar(j))
+	sessDone(t)(s.Get(context.Background(), ts.URL+"/map",
+		CookieMap(map[string]string{"theme": "dark is_admin=1", "list": "a,b", "plain": "x"})))
+	assert.Equal(t, `stored=a b; list="a,b"; plain=x; theme="dark is_admin=1"`, rec.one(t, "/map").Header.Get("Cookie"))
+
+	given := &http.Cookie{Name: "q", Value: "a b"}
+	sessDone(t)(s.Get(context.Background(), ts.URL+"/cookies",
+		Cookies(given, &http.Cookie{Name: "r", Value: "c d", Quoted: true}),
+		Header("Cookie", "hdr=e f")))
+	assert.Equal(t, `stored=a b; q="a b"; r="c d"; hdr=e f`, rec.one(t, "/cookies").Header.Get("Cookie"),
+		"quoted once, and the caller's own Cookie header as written")
+	assert.False(t, given.Quoted, "the caller's cookie is not changed")
+
+	// net/http quotes the same values.
+	assert.Equal(t, `theme="dark is_admin=1"`, (&http.Cookie{Name: "theme", Value: "dark is_admin=1"}).String())
 }
 
 // Item 4: a nil context is an error, not a panic.
@@ -243,6 +272,48 @@ func TestDomainWithAPortIsRefused(t *testing.T) {
 	assert.ErrorIs(t, err, ErrInvalidCookie)
 }
 
+// An IP literal given as a cookie's Domain, with or without brackets, is
+// stored as canonicalHost writes a URL's host, so that it is sent to that
+// host, and host-only: an IP address domain-matches only itself (RFC
+// 6265bis §5.1.3), so it is no public suffix either.
+func TestSetCanonicalisesAnIPDomain(t *testing.T) {
+	tests := []struct {
+		domain   string
+		hostOnly bool
+		stored   string
+		url      string
+	}{
+		{"::1", false, "::1", "http://[::1]/"},
+		{"[::1]", false, "::1", "http://[::1]/"},
+		{"[::1]", true, "::1", "http://[::1]:8080/"},
+		{".::1", false, "::1", "http://[::1]/"},
+		{"0:0:0:0:0:0:0:1", true, "::1", "http://[::1]/"},
+		{"0:0:0:0:0:0:0:1", false, "::1", "http://[0:0::1]/"},
+		{"2001:0DB8::1", true, "2001:db8::1", "http://[2001:db8::1]/"},
+		{"[2001:0DB8:0:0::1]", false, "2001:db8::1", "http://[2001:DB8::0001]/"},
+		{"fe80::1%eth0", true, "fe80::1", "http://[fe80::1%25eth0]/"},
+		{"::FFFF:127.0.0.1", true, "::ffff:127.0.0.1", "http://[::ffff:127.0.0.1]/"},
+		{"127.0.0.1", false, "127.0.0.1", "http://127.0.0.1/"},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%s host-only=%v", tt.domain, tt.hostOnly), func(t *testing.T) {
+			j := NewJar()
+			require.NoError(t, j.Set(Cookie{Name: "a", Value: "1", Domain: tt.domain, HostOnly: tt.hostOnly}))
+			all := j.All()
+			require.Len(t, all, 1)
+			assert.Equal(t, tt.stored, all[0].Domain)
+			assert.True(t, all[0].HostOnly, "§5.1.3: an IP address matches only itself")
+			assert.Equal(t, "a=1", j.CookieHeader(mustURL(t, tt.url)))
+		})
+	}
+	j := NewJar()
+	assert.ErrorIs(t, j.Set(Cookie{Name: "a", Value: "1", Domain: "[::1]:8080"}), ErrInvalidCookie, "a port (§8.5)")
+	assert.ErrorContains(t, j.Set(Cookie{Name: "a", Value: "1", Domain: "[::1]:8080"}), "port")
+	assert.ErrorIs(t, j.Set(Cookie{Name: "a", Value: "1", Domain: "[example.com]"}), ErrInvalidCookie)
+	assert.ErrorIs(t, j.Set(Cookie{Name: "a", Value: "1", Domain: "[::1"}), ErrInvalidCookie)
+	assert.Zero(t, j.Len())
+}
+
 // Mistakes in a session's set-up are errors at New (and Open).
 func TestNewRefusesMistakes(t *testing.T) {
 	tests := []struct {
@@ -338,4 +409,147 @@ func rawHTTPServer(t *testing.T, response string) string {
 		}
 	}()
 	return l.Addr().String()
+}
+
+// Item 9: a URL that does not parse is never shown, but for its scheme:
+// which part of it is the password cannot be told ("https://bob:PW/X@h/"
+// fails to parse because of it). A message that reports something
+// malformed (a URL, a Location header, a status line) shows none of the
+// text it quotes. A fragment is hidden whole, and query keys stay.
+func TestUnparsableURLsAndMalformedRepliesStayOutOfErrors(t *testing.T) {
+	logger, buf := sessLogger()
+	s := sessNew(t, WithLogger(logger))
+	ctx := context.Background()
+	secrets := []string{"SECRET"}
+	checkErr := func(t *testing.T, err error, words ...string) {
+		t.Helper()
+		require.Error(t, err)
+		for _, w := range append(words, secrets...) {
+			assert.NotContains(t, err.Error(), w)
+		}
+	}
+
+	t.Run("request URLs that do not parse", func(t *testing.T) {
+		for _, tt := range []struct{ raw, shown string }{
+			{"https://bob:PW1/SECRET@api.example.com/", "https://REDACTED"},
+			{"https://bob:PW2 SECRET@h/", "https://REDACTED"},
+			{"https://bob:PW3#SECRET@h/", "https://REDACTED"},
+			{"http://h/%zz?key=a SECRET", "http://REDACTED"},
+			{"http://h:bad/?key=abc'SECRET", "http://REDACTED"},
+		} {
+			_, err := s.Get(ctx, tt.raw)
+			checkErr(t, err, "PW1", "PW2", "PW3")
+			var ue *url.Error
+			require.ErrorAs(t, err, &ue)
+			assert.Equal(t, tt.shown, ue.URL, tt.raw)
+		}
+	})
+
+	t.Run("a base URL that does not parse", func(t *testing.T) {
+		opt := WithBaseURL("https://bob:PW4?SECRET@api.example.com/")
+		_, err := New(opt)
+		checkErr(t, err, "PW4")
+		_, err = Open(filepath.Join(t.TempDir(), "c.json"), opt)
+		checkErr(t, err, "PW4")
+	})
+
+	t.Run("a Location header that does not parse", func(t *testing.T) {
+		ts := sessServer(t, &sessRecorder{}, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Location", "http://h:bad/?tok=a SECRET")
+			w.WriteHeader(http.StatusFound)
+		})
+		_, err := s.Get(ctx, ts.URL+"/redirect")
+		checkErr(t, err)
+		assert.Contains(t, err.Error(), `failed to parse Location header "REDACTED"`, "net/http's reason is kept")
+	})
+
+	t.Run("a malformed status line", func(t *testing.T) {
+		addr := rawHTTPServer(t, "Set-Cookie: sid=SECRET\r\n\r\n")
+		_, err := s.Get(ctx, "http://"+addr+"/")
+		checkErr(t, err)
+		assert.Contains(t, err.Error(), `malformed HTTP status code "REDACTED"`)
+	})
+
+	t.Run("fragments and query keys", func(t *testing.T) {
+		rec := &sessRecorder{}
+		ts := sessServer(t, rec, nil)
+		sessDone(t)(s.Get(ctx, ts.URL+"/frag?token=FSECRET1&flag#access_tokenFSECRET2"))
+		_, err := s.Get(ctx, "http://"+sessClosedAddr(t)+"/frag?token=FSECRET1&flag#FSECRET2")
+		checkErr(t, err, "FSECRET1", "FSECRET2")
+		var ue *url.Error
+		require.ErrorAs(t, err, &ue)
+		assert.True(t, strings.HasSuffix(ue.URL, "/frag?token=REDACTED&flag#REDACTED"), ue.URL)
+	})
+
+	log := strings.Join(buf.lines(), "\n")
+	for _, w := range append([]string{"PW1", "PW2", "PW3", "PW4", "FSECRET1", "FSECRET2"}, secrets...) {
+		assert.NotContains(t, log, w)
+	}
+	assert.Contains(t, log, "?token=REDACTED&flag#REDACTED")
+}
+
+// redactText, on the texts net/http, net/url and net/textproto quote.
+func TestRedactText(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{`Get "https://bob:PW/SECRET@api.example.com/": parse "https://bob:PW/SECRET@api.example.com/": invalid port ":PW" after host`,
+			`Get "REDACTED": parse "REDACTED": invalid port "REDACTED" after host`},
+		{`failed to parse Location header "http://h:bad/?tok=a SECRET": parse "http://h:bad/?tok=a SECRET": invalid port ":bad" after host`,
+			`failed to parse Location header "REDACTED": parse "REDACTED": invalid port "REDACTED" after host`},
+		{`parse "https://bob:PW SECRET@h/": net/url: invalid userinfo`, `parse "REDACTED": net/url: invalid userinfo`},
+		{`net/http: HTTP/1.x transport connection broken: malformed HTTP status code "sid=SECRET"`,
+			`net/http: HTTP/1.x transport connection broken: malformed HTTP status code "REDACTED"`},
+		{`malformed MIME header line: "Set-Cookie: sid=SECRET"`, `malformed MIME header line: "Set-Cookie: REDACTED"`},
+		{`malformed HTTP response "HTTP/1.1 200 \"cut short`, `malformed HTTP response "REDACTED"`},
+		{`Get "http://h/?key=abc'SECRET&flag#SECRET": EOF`, `Get "http://h/?key=REDACTED&flag#REDACTED": EOF`},
+		{`Get "http://h/?key=a SECRET": EOF`, `Get "http://h/?key=REDACTED": EOF`},
+		{`Get http://bob:PW@h/?x=SECRET: EOF`, `Get http://bob:xxxxx@h/?x=REDACTED: EOF`},
+		{`Get http://bob:PW/SECRET@h/: EOF`, `Get http://REDACTED: EOF`},
+		{`see /p?key=abc'SECRET and //bob:PW@h/`, `see /p?key=REDACTED and //bob:xxxxx@h/`},
+		{`dial tcp 127.0.0.1:8080: connect: connection refused (per-request cookie #1)`,
+			`dial tcp 127.0.0.1:8080: connect: connection refused (per-request cookie #1)`},
+		{`unsupported protocol scheme "ftp"`, `unsupported protocol scheme "ftp"`},
+	} {
+		got := redactText(tt.in)
+		assert.Equal(t, tt.want, got, tt.in)
+		assert.NotContains(t, got, "SECRET")
+		assert.NotContains(t, got, "PW")
+	}
+	assert.Equal(t, "https://REDACTED", redactRawURL("https://bob:PW?SECRET@api.example.com/"))
+	assert.Equal(t, "http://h/?token=REDACTED&flag#REDACTED", redactRawURL("http://h/?token=x&flag#access_token"))
+}
+
+// A nil option of any kind (Option, JarOption, RequestOption, SaveOption)
+// is skipped, not called.
+func TestNilOptionsAreIgnored(t *testing.T) {
+	rec := &sessRecorder{}
+	ts := sessServer(t, rec, nil)
+	ctx := context.Background()
+	dir := t.TempDir()
+	var s *Session
+	var err error
+	require.NotPanics(t, func() { s, err = New(nil) }, "New(nil)")
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+	require.NotPanics(t, func() { s, err = New(WithJarOptions(nil), WithSaveOptions(nil)) }, "WithJarOptions(nil)")
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+	require.NotPanics(t, func() { s, err = Open(filepath.Join(dir, "s.json"), nil, WithSaveOptions(nil)) }, "Open(path, nil)")
+	require.NoError(t, err)
+	require.NoError(t, s.Close(), "saves with a nil SaveOption")
+
+	s = sessNew(t)
+	require.NotPanics(t, func() {
+		sessDone(t)(s.Get(ctx, ts.URL+"/nil", nil, Header("X-A", "1"), nil))
+	}, "Get(ctx, url, nil)")
+	assert.Equal(t, "1", rec.one(t, "/nil").Header.Get("X-A"), "the other options apply")
+
+	var j *Jar
+	require.NotPanics(t, func() { j = NewJar(nil, WithLimits(10, 10), nil) }, "NewJar(nil)")
+	require.NoError(t, j.Set(Cookie{Name: "a", Value: "1", Domain: "example.com"}))
+	require.NotPanics(t, func() {
+		err = j.SaveContext(ctx, filepath.Join(dir, "j.json"), nil, LockTimeout(time.Second), nil)
+	}, "SaveContext(ctx, path, nil)")
+	require.NoError(t, err)
+	require.NotPanics(t, func() { err = j.SaveNetscapeContext(ctx, filepath.Join(dir, "j.txt"), nil) }, "SaveNetscapeContext")
+	require.NoError(t, err)
 }

@@ -42,17 +42,29 @@ func toASCII(s string) (string, error) {
 // no brackets around an IPv6 literal, lower case, punycode, and no trailing
 // dot, so that "Example.COM." and "example.com" are one host.
 func canonicalHost(u *url.URL) (string, error) {
-	host := u.Hostname()
+	return canonicalName(u.Hostname())
+}
+
+// canonicalName canonicalises a host name as canonicalHost does, given
+// without port or brackets, as in a URL or in the address a transport dials:
+// an IP literal is written one way, zone dropped ("::FFFF:1.2.3.4" and
+// "::ffff:1.2.3.4" are the same host); a name is converted to lower-case
+// punycode (which maps "ｌｏｃａｌｈｏｓｔ" and "app。localhost" as browsers
+// do) and loses a trailing dot, and is an IP literal if that leaves one
+// ("127.0.0.1.").
+func canonicalName(host string) (string, error) {
 	if a, ok := parseIP(host); ok {
-		// Write IP literals one way: "::FFFF:1.2.3.4" and "::ffff:1.2.3.4"
-		// are the same host.
 		return a.WithZone("").String(), nil
 	}
 	host, err := toASCII(host)
 	if err != nil {
 		return "", err
 	}
-	return strings.TrimSuffix(host, "."), nil
+	host = strings.TrimSuffix(host, ".")
+	if a, ok := parseIP(host); ok {
+		return a.WithZone("").String(), nil
+	}
+	return host, nil
 }
 
 // parseIP parses an IPv4 or IPv6 literal. Host names are looked at on every
@@ -78,17 +90,36 @@ func isIP(host string) bool {
 // isSecureOrigin reports whether a request to u counts as "secure" in the
 // sense of §5.7 and §5.8.3: https or wss, or a potentially trustworthy
 // origin as the Secure Contexts specification defines it — localhost, any
-// *.localhost name and loopback addresses, which never leave the machine.
+// *.localhost name and loopback addresses, which never leave the machine
+// (isLoopbackHost, which also keeps them off proxies and DNS).
 func isSecureOrigin(u *url.URL, host string) bool {
 	switch strings.ToLower(u.Scheme) {
 	case "https", "wss":
 		return true
 	}
-	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+	return isLoopbackHost(host)
+}
+
+// isLoopbackHost reports whether a canonical host (see canonicalName) stays
+// on the machine: "localhost", a name under it (RFC 6761 §6.3) or a
+// loopback address (127.0.0.0/8, ::1). It is the one test of this: the jar
+// sends Secure cookies over plain http to these hosts (isSecureOrigin), and
+// the transports of LoopbackTransport connect them to loopback without DNS
+// and never through a proxy. Hosts must be canonicalised first, so that
+// every spelling of a host ("127.0.0.1.", "app.ｌｏｃａｌｈｏｓｔ") gets
+// both answers alike.
+func isLoopbackHost(host string) bool {
+	if isLocalhostName(host) {
 		return true
 	}
 	a, ok := parseIP(host)
 	return ok && a.IsLoopback()
+}
+
+// isLocalhostName reports whether a canonical host is "localhost" or a name
+// under it (RFC 6761 §6.3).
+func isLocalhostName(host string) bool {
+	return host == "localhost" || strings.HasSuffix(host, ".localhost")
 }
 
 // isCookieScheme reports whether cookies apply to URLs of this scheme at all.

@@ -96,7 +96,7 @@ func (j *Jar) expire(e *entry) {
 	j.hist.expire(e)
 }
 
-// JarOption configures a Jar created by NewJar.
+// JarOption configures a Jar created by NewJar. A nil JarOption is ignored.
 type JarOption func(*jarConfig)
 
 type jarConfig struct {
@@ -146,7 +146,9 @@ func NewJar(opts ...JarOption) *Jar {
 		total:     DefaultTotalLimit,
 	}
 	for _, opt := range opts {
-		opt(&cfg)
+		if opt != nil {
+			opt(&cfg)
+		}
 	}
 	return &Jar{
 		psl:       cfg.psl,

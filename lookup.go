@@ -22,6 +22,12 @@ import (
 // cookie the jar already holds would be shadowed (§5.7 step 16); the jar
 // itself may still refuse such a cookie.
 //
+// The rules run with NewJar's defaults: the public suffix list
+// golang.org/x/net/publicsuffix.List and the current time from time.Now
+// (for Max-Age, Expires and the 400-day cap), not with the
+// WithPublicSuffixList or WithClock of a jar that stores the response. A jar
+// with another list or clock may decide otherwise about a cookie.
+//
 // Each hop of a redirect chain has its own response: resp.Request.Response
 // is the one that redirected to resp, as requests' response.history. A nil
 // resp, or one without its Request, has no cookies.

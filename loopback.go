@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"strings"
 )
 
 // The jar counts http://localhost, http://*.localhost and loopback addresses
@@ -26,37 +25,64 @@ import (
 // to loopback addresses (127.0.0.0/8, ::1) directly, never through a proxy.
 // Everything else goes as base would send it.
 //
+// Hosts are recognised however they are written, as the jar recognises
+// them when it decides to send Secure cookies: in any case, with a trailing
+// dot ("127.0.0.1.", dialled as 127.0.0.1), or in Unicode that maps to these
+// names ("app.ｌｏｃａｌｈｏｓｔ"). base's dialers are kept underneath: its
+// DialContext, or its deprecated Dial if it has only that, and its
+// DialTLSContext or DialTLS.
+//
 // A Session's own transport has these rules. Give base to LoopbackTransport
 // before WithTransport, or before Jar.Transport, when you bring your own
 // *http.Transport: the jar sends Secure cookies to these hosts over plain
 // http.
 func LoopbackTransport(base *http.Transport) *http.Transport {
+	var t *http.Transport
 	if base == nil {
-		base, _ = http.DefaultTransport.(*http.Transport)
-		if base == nil {
-			base = &http.Transport{}
-		}
+		t = cloneDefaultTransport()
+	} else {
+		t = base.Clone()
 	}
-	t := base.Clone()
 	keepLoopbackLocal(t)
 	return t
+}
+
+// cloneDefaultTransport returns a clone of http.DefaultTransport, or a new
+// transport if it was replaced by something else.
+func cloneDefaultTransport() *http.Transport {
+	if d, ok := http.DefaultTransport.(*http.Transport); ok && d != nil {
+		return d.Clone()
+	}
+	return &http.Transport{}
 }
 
 // keepLoopbackLocal changes t's dialers and proxy function as
 // LoopbackTransport describes.
 func keepLoopbackLocal(t *http.Transport) {
+	// A transport given to LoopbackTransport may still use the deprecated
+	// Dial and DialTLS; they must keep working under the wrapped dialers.
+	//lint:ignore SA1019 read only to wrap them, as the comment above says
+	legacyDial, legacyDialTLS := t.Dial, t.DialTLS
 	dial := t.DialContext
+	if dial == nil && legacyDial != nil {
+		dial = withoutContext(legacyDial)
+	}
 	if dial == nil {
 		d := &net.Dialer{}
 		dial = d.DialContext
 	}
+	// DialContext takes precedence over Dial, and DialTLSContext over
+	// DialTLS: the wrapped dialers are set as the context ones.
 	t.DialContext = loopbackDialer(dial)
-	if t.DialTLSContext != nil {
+	switch {
+	case t.DialTLSContext != nil:
 		t.DialTLSContext = loopbackDialer(t.DialTLSContext)
+	case legacyDialTLS != nil:
+		t.DialTLSContext = loopbackDialer(withoutContext(legacyDialTLS))
 	}
 	if proxy := t.Proxy; proxy != nil {
 		t.Proxy = func(req *http.Request) (*url.URL, error) {
-			if isLoopbackHost(req.URL.Hostname()) {
+			if host, err := canonicalHost(req.URL); err == nil && isLoopbackHost(host) {
 				return nil, nil
 			}
 			return proxy(req)
@@ -66,13 +92,31 @@ func keepLoopbackLocal(t *http.Transport) {
 
 type dialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
 
-// loopbackDialer wraps dial so that localhost names connect to the loopback
-// addresses without a name lookup.
+// withoutContext adapts a dialer without a context, such as the deprecated
+// http.Transport.Dial, to a dialFunc.
+func withoutContext(dial func(network, addr string) (net.Conn, error)) dialFunc {
+	return func(_ context.Context, network, addr string) (net.Conn, error) {
+		return dial(network, addr)
+	}
+}
+
+// loopbackDialer wraps dial so that the hosts isLoopbackHost accepts are
+// never looked up: localhost names connect to the loopback addresses, and a
+// loopback address is dialled as the IP it is ("127.0.0.1." has a trailing
+// dot that would make the resolver ask DNS for it). The host of addr is
+// canonicalised as the jar canonicalises a URL's host (canonicalName).
 func loopbackDialer(dial dialFunc) dialFunc {
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
 		host, port, err := net.SplitHostPort(addr)
-		if err != nil || !isLocalhostName(host) {
+		if err != nil {
 			return dial(ctx, network, addr)
+		}
+		host, err = canonicalName(host)
+		if err != nil || !isLoopbackHost(host) {
+			return dial(ctx, network, addr)
+		}
+		if !isLocalhostName(host) {
+			return dial(ctx, network, net.JoinHostPort(host, port))
 		}
 		var errs []error
 		for _, ip := range []string{"127.0.0.1", "::1"} {
@@ -90,21 +134,4 @@ func loopbackDialer(dial dialFunc) dialFunc {
 		}
 		return nil, errors.Join(errs...)
 	}
-}
-
-// isLocalhostName reports whether host is "localhost" or a name under it
-// (RFC 6761 §6.3), in any case, with or without a final dot.
-func isLocalhostName(host string) bool {
-	host = strings.ToLower(strings.TrimSuffix(host, "."))
-	return host == "localhost" || strings.HasSuffix(host, ".localhost")
-}
-
-// isLoopbackHost reports whether a URL's host name is a localhost name or a
-// loopback address.
-func isLoopbackHost(host string) bool {
-	if isLocalhostName(host) {
-		return true
-	}
-	a, ok := parseIP(host)
-	return ok && a.WithZone("").IsLoopback()
 }

@@ -2,9 +2,12 @@ package httpsession
 
 import (
 	"context"
+	"crypto/tls"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"sync"
 	"testing"
@@ -126,9 +129,9 @@ func TestLoopbackTransportFallsBackToIPv6(t *testing.T) {
 	assert.Len(t, rec.byPath("/six"), 1)
 }
 
-func TestIsLocalhostName(t *testing.T) {
+func TestIsLoopbackHost(t *testing.T) {
 	for host, want := range map[string]bool{
-		"localhost": true, "LOCALHOST": true, "localhost.": true, "a.localhost": true, "a.b.localhost.": true,
+		"localhost": true, "a.localhost": true, "a.b.localhost": true,
 		"localhost.com": false, "notlocalhost": false, "example.com": false, "": false, "127.0.0.1": false,
 	} {
 		assert.Equal(t, want, isLocalhostName(host), host)
@@ -136,4 +139,138 @@ func TestIsLocalhostName(t *testing.T) {
 	for host, want := range map[string]bool{"127.0.0.1": true, "127.8.9.10": true, "::1": true, "10.0.0.1": false, "::2": false, "a.localhost": true} {
 		assert.Equal(t, want, isLoopbackHost(host), host)
 	}
+}
+
+// loopbackSpellings are ways to write a host that stays on the machine
+// which a URL parser maps to localhost names and loopback addresses: the
+// jar canonicalises them (RFC 6265bis §5.1.2: lower case, IDNA/UTS #46 to
+// ASCII, no trailing dot), so the transport must recognise them too. cookie
+// is the canonical host the jar holds its cookie under.
+var loopbackSpellings = []struct {
+	name, host, cookie string
+}{
+	{"an IPv4 loopback address with a trailing dot", "127.0.0.1.", "127.0.0.1"},
+	{"localhost with a trailing dot", "LocalHost.", "localhost"},
+	{"fullwidth letters, which UTS #46 maps to ASCII", "app.ｌｏｃａｌｈｏｓｔ", "app.localhost"},
+	{"an ideographic full stop, percent-encoded, which maps to '.'", "app%E3%80%82localhost", "app.localhost"},
+	{"a trailing soft hyphen, which UTS #46 maps to nothing", "app.localhost\u00ad", "app.localhost"},
+}
+
+// Item 10, every spelling: a host the jar treats as a secure origin because
+// it never leaves the machine (RFC 6265bis §5.8.3; RFC 6761 §6.3) is the
+// same host to the transport: it is not sent through the proxy, the server
+// gets the Secure cookie, and the dialer is given a loopback address, never
+// a name for the resolver ("127.0.0.1." is a DNS query).
+func TestEverySpellingOfLoopbackStaysOnTheMachine(t *testing.T) {
+	rec := &sessRecorder{}
+	ts := sessServer(t, rec, nil)
+	port := sessPort(t, ts)
+	proxy, proxied := proxyRecorder(t)
+	for i, tt := range loopbackSpellings {
+		t.Run(tt.name, func(t *testing.T) {
+			j := NewJar()
+			require.NoError(t, j.Set(Cookie{Name: "sid", Value: "s3cret", Domain: tt.cookie, HostOnly: true, Secure: true}))
+			rawURL := func(path string) string { return "http://" + tt.host + ":" + port + path }
+
+			// The session's own transport, with WithProxy.
+			s := sessNew(t, WithJar(j), WithProxy(http.ProxyURL(proxy)))
+			path := fmt.Sprintf("/session%d", i)
+			sessDone(t)(s.Get(context.Background(), rawURL(path)))
+			assert.Equal(t, "sid=s3cret", rec.one(t, path).Header.Get("Cookie"), "the Secure cookie went to the server")
+			assert.Empty(t, proxied.byPath(path), "and not to the proxy")
+
+			// LoopbackTransport over a transport of the caller's own.
+			d := &dialRecorder{}
+			tr := LoopbackTransport(&http.Transport{DialContext: d.dial, Proxy: http.ProxyURL(proxy)})
+			t.Cleanup(tr.CloseIdleConnections)
+			client := &http.Client{Transport: j.Transport(tr)}
+			path = fmt.Sprintf("/transport%d", i)
+			resp, err := client.Get(rawURL(path))
+			require.NoError(t, err)
+			require.NoError(t, resp.Body.Close())
+			assert.Equal(t, "sid=s3cret", rec.one(t, path).Header.Get("Cookie"))
+			assert.Empty(t, proxied.byPath(path))
+			require.NotEmpty(t, d.all())
+			for _, addr := range d.all() {
+				host, _, err := net.SplitHostPort(addr)
+				require.NoError(t, err)
+				_, err = netip.ParseAddr(host)
+				assert.NoError(t, err, "the dialer got an IP address, not the name %q", host)
+			}
+			assert.Equal(t, "127.0.0.1:"+port, d.all()[0])
+		})
+	}
+}
+
+// One test decides whether a host stays on the machine: the jar sends it
+// Secure cookies over http (RFC 6265bis §5.8.3) exactly when the transport
+// keeps it away from the proxy.
+func TestJarAndTransportAgreeOnLoopback(t *testing.T) {
+	proxy := &url.URL{Scheme: "http", Host: "proxy.example:3128"}
+	tr := LoopbackTransport(&http.Transport{Proxy: http.ProxyURL(proxy)})
+	hosts := []string{"example.com", "localhost.example.com", "127.0.0.1.example", "app.localhost..",
+		"[::1]", "[::ffff:127.0.0.1]", "127.1.2.3", "10.0.0.1", "ＬＯＣＡＬＨＯＳＴ", "[fe80::1%25lo]"}
+	for _, tt := range loopbackSpellings {
+		hosts = append(hosts, tt.host)
+	}
+	for _, host := range hosts {
+		u, err := url.Parse("http://" + host + "/")
+		require.NoError(t, err, host)
+		o, err := newOrigin(u)
+		require.NoError(t, err, host)
+		p, err := tr.Proxy(&http.Request{URL: u})
+		require.NoError(t, err)
+		assert.Equal(t, o.secure, p == nil, "%s: a secure origin is never proxied, and only it", host)
+	}
+}
+
+// A transport that still sets the deprecated Dial or DialTLS keeps them:
+// LoopbackTransport sets DialContext and DialTLSContext, which take
+// precedence, so they must call the caller's dialers.
+func TestLoopbackTransportKeepsDeprecatedDialers(t *testing.T) {
+	var mu sync.Mutex
+	var dialed, dialedTLS []string
+	record := func(to *[]string, addr string) {
+		mu.Lock()
+		defer mu.Unlock()
+		*to = append(*to, addr)
+	}
+	got := func(from *[]string) []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), *from...)
+	}
+
+	rec := &sessRecorder{}
+	ts := sessServer(t, rec, nil)
+	tlsServer := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { rec.record(r) }))
+	t.Cleanup(tlsServer.Close)
+	tlsConfig := tlsServer.Client().Transport.(*http.Transport).TLSClientConfig.Clone()
+
+	base := &http.Transport{}
+	//lint:ignore SA1019 the deprecated fields are what this test is about
+	base.Dial, base.DialTLS = func(network, addr string) (net.Conn, error) {
+		record(&dialed, addr)
+		return net.Dial(network, addr)
+	}, func(network, addr string) (net.Conn, error) {
+		record(&dialedTLS, addr)
+		return tls.Dial(network, addr, tlsConfig)
+	}
+	tr := LoopbackTransport(base)
+	t.Cleanup(tr.CloseIdleConnections)
+	client := &http.Client{Transport: tr}
+
+	resp, err := client.Get("http://api.localhost:" + sessPort(t, ts) + "/plain")
+	require.NoError(t, err)
+	require.NoError(t, resp.Body.Close())
+	assert.Len(t, rec.byPath("/plain"), 1)
+	assert.Equal(t, []string{"127.0.0.1:" + sessPort(t, ts)}, got(&dialed), "Dial was called, with the loopback address")
+
+	tlsPort := sessPort(t, tlsServer)
+	resp, err = client.Get("https://api.localhost:" + tlsPort + "/tls")
+	require.NoError(t, err)
+	require.NoError(t, resp.Body.Close())
+	assert.Len(t, rec.byPath("/tls"), 1)
+	assert.Equal(t, []string{"127.0.0.1:" + tlsPort}, got(&dialedTLS), "DialTLS was called, with the loopback address")
+	assert.Len(t, got(&dialed), 1, "and not Dial")
 }

@@ -23,7 +23,7 @@ const DefaultMaxRedirects = 30
 // changes are saved at most this long after they happen.
 const DefaultSaveInterval = time.Second
 
-// Option configures a Session made by New or Open.
+// Option configures a Session made by New or Open. A nil Option is ignored.
 type Option func(*sessionConfig)
 
 type sessionConfig struct {
@@ -159,8 +159,9 @@ func WithRetry(p RetryPolicy) Option {
 
 // WithLogger logs one line per request and one per response at debug level.
 // Cookie values and the Cookie, Set-Cookie and Authorization headers never
-// reach the log: only cookie names do. URLs are logged with their password
-// and every query value replaced ("?api_key=REDACTED"), the keys kept.
+// reach the log: only cookie names do. URLs are logged with their password,
+// every query value ("?api_key=REDACTED", the keys kept) and their fragment
+// replaced, and errors without what they quote of a malformed URL or reply.
 func WithLogger(l *slog.Logger) Option {
 	return func(c *sessionConfig) { c.logger = l }
 }
@@ -180,7 +181,8 @@ func WithSaveOptions(opts ...SaveOption) Option {
 	return func(c *sessionConfig) { c.saveOpts = append(c.saveOpts, opts...) }
 }
 
-// RequestOption configures one request of a Session.
+// RequestOption configures one request of a Session. A nil RequestOption
+// is ignored.
 type RequestOption func(*requestConfig)
 
 type requestConfig struct {
@@ -215,7 +217,10 @@ func Query(key, value string) RequestOption {
 // cookies={...}: they are never stored, and they replace the jar's cookies
 // of the same name for this request. They go to the request's host only,
 // not to other hosts a redirect leads to. Only Name, Value and Quoted are
-// used.
+// used. A value with a space or a comma is sent in double quotes
+// (theme="dark mode"), as net/http's Cookie.String sends it, so that no
+// server reads it as two cookies; other values are quoted only if Quoted is
+// set.
 //
 // They are checked before anything is sent: a name that is not an HTTP
 // token, or a value with ';', a control character, '"', '\\' or a byte
@@ -294,7 +299,8 @@ func checkHeader(h http.Header) error {
 
 // checkRequestCookie checks a cookie to be sent as given: its name must be a
 // token and its value cookie-octets (RFC 6265bis §4.1.1) or a space or
-// comma, which net/http also keeps. The error does not show the value.
+// comma, which net/http also keeps and sends quoted (see wireCookies). The
+// error does not show the value.
 func checkRequestCookie(c *http.Cookie) error {
 	if c == nil {
 		return refusal("nil cookie")

@@ -158,7 +158,8 @@ func (v *fileView) fileError(path string) error {
 	return &FileError{Path: path, Lines: v.bad}
 }
 
-// SaveOption configures SaveContext.
+// SaveOption configures SaveContext and SaveNetscapeContext. A nil
+// SaveOption is ignored.
 type SaveOption func(*saveConfig)
 
 type saveConfig struct {
@@ -237,7 +238,9 @@ func (j *Jar) SaveContext(ctx context.Context, path string, opts ...SaveOption) 
 func (j *Jar) saveFile(ctx context.Context, path string, format fileFormat, opts []SaveOption) error {
 	cfg := saveConfig{lockTimeout: DefaultLockTimeout}
 	for _, opt := range opts {
-		opt(&cfg)
+		if opt != nil {
+			opt(&cfg)
+		}
 	}
 	if ctx == nil {
 		return fmt.Errorf("httpsession: save %s: nil context", path)

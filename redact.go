@@ -8,16 +8,21 @@ import (
 )
 
 // Secrets travel in URLs (a password in the userinfo part, an API key or a
-// token in the query) and in Set-Cookie lines. Nothing the session logs or
-// returns as an error carries them: URLs are shown with the password as
-// "xxxxx", as url.URL.Redacted does, and every query value as "REDACTED"
-// (the keys stay, so that a log still says which parameters were sent).
+// token in the query, an access token in the fragment) and in Set-Cookie
+// lines. Nothing the session logs or returns as an error carries them: URLs
+// are shown with the password as "xxxxx", as url.URL.Redacted does, every
+// query value as "REDACTED" (the keys stay, so that a log still says which
+// parameters were sent) and the whole fragment as "#REDACTED". A URL that
+// does not parse is shown as its scheme alone ("https://REDACTED"): where
+// its parts begin and end is anybody's guess. And a message that reports a
+// malformed URL or protocol element shows none of the text it quotes.
 
 // redacted replaces a secret in logs and error messages.
 const redacted = "REDACTED"
 
 // redactURL returns u as logs and errors show it: the password and every
-// query and fragment value hidden.
+// query value hidden, and the whole fragment, which is never sent and may
+// hold a token ("#access_token=...", or a bare one).
 func redactURL(u *url.URL) string {
 	if u == nil {
 		return ""
@@ -25,10 +30,10 @@ func redactURL(u *url.URL) string {
 	v := *u
 	v.RawQuery = redactQuery(u.RawQuery)
 	v.ForceQuery = u.ForceQuery
+	v.Fragment, v.RawFragment = "", ""
 	frag := ""
 	if u.Fragment != "" || u.RawFragment != "" {
-		frag = "#" + redactQuery(u.EscapedFragment())
-		v.Fragment, v.RawFragment = "", ""
+		frag = "#" + redacted
 	}
 	return v.Redacted() + frag
 }
@@ -58,10 +63,55 @@ func redactQuery(q string) string {
 	return b.String()
 }
 
-// redactRawURL hides the secrets of a URL that may not even parse, as
-// redactURL does for one that does: "http://user:xxxxx@host/?k=REDACTED".
+// redactRawURL returns a URL given as text as logs and errors show it: as
+// redactURL shows it if it parses, and as its scheme alone
+// ("https://REDACTED") if it does not.
 func redactRawURL(raw string) string {
-	return redactText(raw)
+	u, err := url.Parse(raw)
+	if err != nil {
+		return unparsableURL(raw)
+	}
+	return redactURL(u)
+}
+
+// unparsableURL shows a URL that does not parse: its scheme and
+// "REDACTED", or "REDACTED" alone. Nothing else of it is shown, since
+// nothing tells which of its parts is the password ("https://bob:PW/X@h/"
+// does not parse because of its password).
+func unparsableURL(raw string) string {
+	n := schemeLen(raw)
+	switch {
+	case n > 0 && strings.HasPrefix(raw[n:], "://"):
+		return strings.ToLower(raw[:n]) + "://" + redacted
+	case n > 0:
+		return strings.ToLower(raw[:n]) + ":" + redacted
+	case strings.HasPrefix(raw, "//"):
+		return "//" + redacted
+	}
+	return redacted
+}
+
+// schemeLen returns the length of the scheme that s begins with (RFC 3986
+// §3.1: a letter, then letters, digits, '+', '-' and '.', then ':'), or 0.
+func schemeLen(s string) int {
+	if s == "" || !isLetter(s[0]) {
+		return 0
+	}
+	for i := 1; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == ':':
+			return i
+		case !isSchemeChar(c):
+			return 0
+		}
+	}
+	return 0
+}
+
+func isLetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
+
+func isSchemeChar(c byte) bool {
+	return isLetter(c) || isDigit(c) || c == '+' || c == '-' || c == '.'
 }
 
 // redactParseError hides the secrets inside a *url.Error from url.Parse,
@@ -86,7 +136,7 @@ func (e *redactedError) Error() string { return e.msg }
 func (e *redactedError) Unwrap() error { return e.err }
 
 // redactError returns err, or err behind a redactedError when its message
-// shows a URL's password or query values, or a malformed header line.
+// shows something redactText hides.
 func redactError(err error) error {
 	if err == nil {
 		return nil
@@ -98,86 +148,149 @@ func redactError(err error) error {
 	return err
 }
 
-// redactText hides the secrets in free text, such as an error message that
-// quotes a URL or a header line: userinfo passwords ("//user:pw@"), the
-// values of anything that looks like a query ("?k=v&k2=v2"), and the value
-// of a header line that net/textproto quotes because it is malformed
-// (`malformed MIME header line: "Set-Cookie: sid=..."`), which may be a
-// cookie.
+// malformedMarkers are what a message says when it reports a URL that does
+// not parse or a malformed protocol element, which it quotes: net/url's
+// `parse "..."`, `invalid port ":..."` and "invalid userinfo", net/http's
+// `failed to parse Location header "..."` and `malformed HTTP status code
+// "..."` (a server's first line may be a Set-Cookie line), net/textproto's
+// `malformed MIME header line: "..."`.
+var malformedMarkers = []string{`parse "`, "failed to parse", "malformed", "invalid port", "invalid userinfo"}
+
+// reportsMalformed reports whether a message reports something malformed
+// (see malformedMarkers): every Go-quoted text in it is hidden.
+func reportsMalformed(s string) bool {
+	lower := strings.ToLower(s)
+	for _, m := range malformedMarkers {
+		if strings.Contains(lower, m) {
+			return true
+		}
+	}
+	return false
+}
+
+// redactText hides the secrets in free text, such as an error message:
+//
+//   - in a message that reports something malformed (reportsMalformed),
+//     every Go-quoted text ("...", as strconv.QuotedPrefix finds it) is
+//     shown as "REDACTED", except that a header line net/textproto quotes
+//     keeps its header's name ("Set-Cookie: REDACTED");
+//   - elsewhere, a quoted URL is shown as redactRawURL shows it;
+//   - a URL outside quotes ("https://...", "//..."), up to a space, is shown
+//     as redactRawURL shows it;
+//   - the values of anything that looks like a query ("?k=v&k2=v2") and a
+//     whole fragment ("x#y") are hidden.
 func redactText(s string) string {
-	s = redactHeaderLines(s)
+	return redactTextMode(s, reportsMalformed(s))
+}
+
+func redactTextMode(s string, malformed bool) string {
 	var b strings.Builder
 	for i := 0; i < len(s); {
+		c := s[i]
 		switch {
-		case strings.HasPrefix(s[i:], "//"):
-			// An authority: hide a password before '@'.
-			end := i + 2 + strings.IndexFunc(s[i+2:]+" ", func(r rune) bool { return strings.ContainsRune("/?# \"'`\t\n<>", r) })
-			auth := s[i+2 : end]
-			if at := strings.LastIndexByte(auth, '@'); at >= 0 {
-				if user, _, ok := strings.Cut(auth[:at], ":"); ok {
-					auth = user + ":xxxxx" + auth[at:]
+		case c == '"':
+			q, err := strconv.QuotedPrefix(s[i:])
+			if err != nil {
+				if malformed {
+					// Cut short: hide the rest.
+					b.WriteString(strconv.Quote(redacted))
+					return b.String()
 				}
+				b.WriteByte(c)
+				i++
+				continue
 			}
-			b.WriteString("//")
-			b.WriteString(auth)
+			b.WriteString(redactQuoted(s[:i], q, malformed))
+			i += len(q)
+		case isLetter(c) && (i == 0 || !isSchemeChar(s[i-1])) && schemeLen(s[i:]) > 0 &&
+			strings.HasPrefix(s[i+schemeLen(s[i:]):], "://"),
+			strings.HasPrefix(s[i:], "//"):
+			end := i + urlTokenLen(s[i:])
+			b.WriteString(redactURLText(s[i:end]))
 			i = end
-		case s[i] == '?':
+		case c == '?':
 			// A query: up to the end of the URL it belongs to.
-			end := i + 1 + strings.IndexFunc(s[i+1:]+" ", func(r rune) bool { return strings.ContainsRune("# \"'`\t\n<>", r) })
+			end := i + 1 + stopAt(s[i+1:], "# \"<>\t\r\n")
 			b.WriteByte('?')
 			b.WriteString(redactQuery(s[i+1 : end]))
 			i = end
-		case s[i] == '#' && i > 0 && !isSpace(s[i-1]):
-			end := i + 1 + strings.IndexFunc(s[i+1:]+" ", func(r rune) bool { return strings.ContainsRune(" \"'`\t\n<>", r) })
+		case c == '#' && i > 0 && !isSpace(s[i-1]):
+			end := i + 1 + stopAt(s[i+1:], " \"<>\t\r\n")
 			b.WriteByte('#')
-			b.WriteString(redactQuery(s[i+1 : end]))
+			if end > i+1 {
+				b.WriteString(redacted)
+			}
 			i = end
 		default:
-			b.WriteByte(s[i])
+			b.WriteByte(c)
 			i++
 		}
 	}
 	return b.String()
 }
 
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
-
-// redactHeaderLines hides the values of the header lines that net/textproto
-// quotes in its errors ("malformed MIME header line: %q"), keeping the
-// header's name.
-func redactHeaderLines(s string) string {
-	const marker = "malformed MIME header"
-	var b strings.Builder
-	for {
-		i := strings.Index(s, marker)
-		if i < 0 {
-			break
-		}
-		q := strings.IndexByte(s[i:], '"')
-		if q < 0 {
-			break
-		}
-		q += i
-		quoted, err := strconv.QuotedPrefix(s[q:])
-		if err != nil {
-			// Cut short: hide the rest.
-			b.WriteString(s[:q])
-			b.WriteString(`"` + redacted + `"`)
-			return b.String()
-		}
-		line, _ := strconv.Unquote(quoted)
-		name, _, hasColon := strings.Cut(line, ":")
-		shown := redacted
-		if hasColon && isToken(name) {
-			shown = name + ": " + redacted
-		}
-		b.WriteString(s[:q])
-		b.WriteString(strconv.Quote(shown))
-		s = s[q+len(quoted):]
+// stopAt returns the index of the first byte of s in stops, or len(s).
+func stopAt(s, stops string) int {
+	if i := strings.IndexAny(s, stops); i >= 0 {
+		return i
 	}
-	b.WriteString(s)
-	return b.String()
+	return len(s)
 }
+
+// urlTokenLen returns the length of the URL that s begins with, in free
+// text: up to a space, a double quote or an angle bracket, without the
+// punctuation that ends a sentence or a clause ("Get http://h/: EOF").
+func urlTokenLen(s string) int {
+	n := stopAt(s, " \"<>`\t\r\n")
+	for n > 2 && strings.IndexByte(".,;:)", s[n-1]) >= 0 {
+		n--
+	}
+	return n
+}
+
+// redactURLText shows a URL found in text: unchanged when it parses and has
+// nothing to hide, as redactRawURL shows it otherwise.
+func redactURLText(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return unparsableURL(raw)
+	}
+	if _, hasPassword := u.User.Password(); !hasPassword && u.RawQuery == "" && u.Fragment == "" && u.RawFragment == "" {
+		return raw
+	}
+	return redactURL(u)
+}
+
+// redactQuoted shows the Go-quoted text q, which follows before in a
+// message (see redactText).
+func redactQuoted(before, q string, malformed bool) string {
+	text, err := strconv.Unquote(q)
+	if err != nil {
+		return strconv.Quote(redacted)
+	}
+	if malformed {
+		// net/textproto: `malformed MIME header line: "Set-Cookie: ..."`.
+		if strings.HasSuffix(before, "header line: ") {
+			if name, _, ok := strings.Cut(text, ":"); ok && isToken(name) {
+				return strconv.Quote(name + ": " + redacted)
+			}
+		}
+		return strconv.Quote(redacted)
+	}
+	var clean string
+	if n := schemeLen(text); n > 0 && strings.HasPrefix(text[n:], "://") || strings.HasPrefix(text, "//") {
+		// Quoted, a URL ends where the quotes do, spaces included.
+		clean = redactURLText(text)
+	} else {
+		clean = redactTextMode(text, false)
+	}
+	if clean == text {
+		return q
+	}
+	return strconv.Quote(clean)
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 // isToken reports whether s is an HTTP token (RFC 9110 §5.6.2), such as a
 // header or cookie name.

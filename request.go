@@ -63,7 +63,7 @@ func (s *Session) Delete(ctx context.Context, url string, opts ...RequestOption)
 // relative req.URL (no scheme and no host) resolves against the base URL, as
 // with Get; req itself is not changed. As with http.Client, the caller
 // closes the response body, and every error is a *url.Error, whose URL has
-// its password and query values redacted.
+// its password, query values and fragment redacted.
 func (s *Session) Do(req *http.Request) (*http.Response, error) {
 	if req == nil || req.URL == nil {
 		return nil, &url.Error{Op: "Do", Err: errNilRequest}
@@ -103,7 +103,9 @@ func (s *Session) send(ctx context.Context, method, rawURL string, body io.Reade
 	}
 	rc := requestConfig{header: make(http.Header), query: make(url.Values)}
 	for _, opt := range opts {
-		opt(&rc)
+		if opt != nil {
+			opt(&rc)
+		}
 	}
 	u, err := s.resolve(rawURL)
 	if err != nil {

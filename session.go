@@ -52,7 +52,9 @@ type Session struct {
 func New(opts ...Option) (*Session, error) {
 	cfg := defaultSessionConfig()
 	for _, opt := range opts {
-		opt(&cfg)
+		if opt != nil {
+			opt(&cfg)
+		}
 	}
 	s := &Session{cfg: cfg, jar: cfg.jar}
 	if err := s.validate(); err != nil {
@@ -69,11 +71,12 @@ func New(opts ...Option) (*Session, error) {
 	}
 	base := cfg.base
 	if base == nil {
-		t := LoopbackTransport(nil)
+		// LoopbackTransport(nil), with the proxy of WithProxy wrapped too.
+		t := cloneDefaultTransport()
 		if cfg.proxySet {
 			t.Proxy = cfg.proxy
-			keepLoopbackLocal(t)
 		}
+		keepLoopbackLocal(t)
 		s.own, base = t, t
 	}
 	if cfg.logger != nil {

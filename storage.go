@@ -1,6 +1,7 @@
 package httpsession
 
 import (
+	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -408,20 +409,30 @@ func (j *Jar) prepare(c *Cookie, partition string, now time.Time) (e entry, expi
 	if len(c.Domain) > maxAttributeValueBytes || len(c.Path) > maxAttributeValueBytes {
 		return e, false, errTooLargeAttribute
 	}
-	domain, err := toASCII(strings.TrimPrefix(c.Domain, "."))
+	hostOnly := c.HostOnly
+	domain, isAddr, err := cookieIPDomain(strings.TrimPrefix(c.Domain, "."))
 	if err != nil {
-		return e, false, errBadDomain
+		return e, false, err
 	}
-	if domain == "" {
-		return e, false, errNoDomain
-	}
-	if !validHostChars(domain) {
-		return e, false, errBadDomain
-	}
-	if strings.IndexByte(domain, ':') >= 0 && !isIP(domain) {
-		// "127.0.0.1:8000": cookies do not depend on the port (§8.5), so
-		// a Domain with one would be stored and never sent.
-		return e, false, errDomainPort
+	if isAddr {
+		// §5.1.3: an IP address domain-matches only itself, so a cookie
+		// for one is host-only, whatever HostOnly says.
+		hostOnly = true
+	} else {
+		if domain, err = toASCII(domain); err != nil {
+			return e, false, errBadDomain
+		}
+		if domain == "" {
+			return e, false, errNoDomain
+		}
+		if !validHostChars(domain) {
+			return e, false, errBadDomain
+		}
+		if strings.IndexByte(domain, ':') >= 0 {
+			// "127.0.0.1:8000": cookies do not depend on the port (§8.5),
+			// so a Domain with one would be stored and never sent.
+			return e, false, errDomainPort
+		}
 	}
 	path := c.Path
 	if path == "" {
@@ -438,7 +449,7 @@ func (j *Jar) prepare(c *Cookie, partition string, now time.Time) (e entry, expi
 		expires:   c.Expires,
 		partition: partition,
 	}
-	if !c.HostOnly {
+	if !hostOnly {
 		// A domain cookie on a public suffix would be a supercookie: the
 		// server path would quietly make it host-only, here it is an error.
 		if j.isPublicSuffix(domain) {
@@ -465,6 +476,33 @@ func (j *Jar) prepare(c *Cookie, partition string, now time.Time) (e entry, expi
 		e.LastAccess = c.LastAccess.UTC()
 	}
 	return e, expired, nil
+}
+
+// cookieIPDomain reads the Domain of a cookie given whole as an IP
+// literal, with or without brackets ("::1", "[::1]", "2001:0DB8::1",
+// "fe80::1%eth0"), and returns it as canonicalHost writes a URL's host (zone
+// dropped), so that the cookie is sent to that host. A Domain that is no IP
+// literal comes back as it is, with isAddr false; a bracketed one with a
+// port is refused (§8.5: cookies do not depend on the port).
+func cookieIPDomain(d string) (domain string, isAddr bool, err error) {
+	inner := d
+	if strings.HasPrefix(d, "[") {
+		if !strings.HasSuffix(d, "]") {
+			if _, _, err := net.SplitHostPort(d); err == nil {
+				return "", false, errDomainPort
+			}
+			return "", false, errBadDomain
+		}
+		inner = d[1 : len(d)-1]
+	}
+	a, ok := parseIP(inner)
+	if !ok {
+		if inner != d {
+			return "", false, errBadDomain
+		}
+		return d, false, nil
+	}
+	return a.WithZone("").String(), true, nil
 }
 
 // validHostChars reports whether a canonical (ASCII) domain holds only the

@@ -69,7 +69,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	r := req.Clone(req.Context())
 	var extra []*http.Cookie
 	if rc := requestCookies(req); rc != nil && sameHost(rc.host, req.URL) {
-		extra = rc.cookies
+		extra = wireCookies(rc.cookies)
 	}
 	// Cookies the caller put in the header replace the jar's of that name.
 	for _, line := range r.Header.Values("Cookie") {
@@ -97,6 +97,23 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 	}
 	return resp, nil
+}
+
+// wireCookies returns per-request cookies (see Cookies) as they are sent:
+// a value with a space or a comma in double quotes, as net/http's
+// Cookie.String writes it, so that no server reads "dark is_admin=1" as
+// two cookies. It returns a new slice and leaves cs alone.
+func wireCookies(cs []*http.Cookie) []*http.Cookie {
+	out := make([]*http.Cookie, len(cs))
+	for i, c := range cs {
+		if !c.Quoted && strings.ContainsAny(c.Value, " ,") {
+			q := *c
+			q.Quoted = true
+			c = &q
+		}
+		out[i] = c
+	}
+	return out
 }
 
 // parseCookieHeader splits a Cookie header value into its pairs, leniently:
