@@ -580,11 +580,7 @@ func TestServerDeletionIsAboutTheCopyTheRequestCarried(t *testing.T) {
 			if tt.sent == "other=1" {
 				j.SetRawCookies(u, []string{"other=1"})
 			}
-			var sent []*http.Cookie
-			if tt.sent != "" {
-				sent = parseCookieHeader(tt.sent)
-			}
-			j.storeResponse(u, []string{"sid=; Max-Age=0"}, sent)
+			j.storeResponse(u, []string{"sid=; Max-Age=0"}, tt.sent)
 			assert.Equal(t, tt.after, j.CookieHeader(u))
 		})
 	}
@@ -602,7 +598,7 @@ func TestServerDeletionLosesToANewerCopyInTheFile(t *testing.T) {
 	a.SetRawCookies(u, []string{"sid=Y"}) // a logs in again
 	require.NoError(t, a.Save(path))
 	// b's request still carried X; the server deletes it.
-	b.storeResponse(u, []string{"sid=; Max-Age=0"}, parseCookieHeader("sid=X"))
+	b.storeResponse(u, []string{"sid=; Max-Age=0"}, "sid=X")
 	assert.Equal(t, "", b.CookieHeader(u))
 	require.NoError(t, b.Save(path))
 	require.NoError(t, b.Load(path))

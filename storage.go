@@ -13,9 +13,9 @@ import (
 // change made now. The caller holds j.mu.
 //
 // A cookie that is already expired deletes the copy the client had when it
-// sent the request (serverDelete), and sent is what the request carried
-// (nil when unknown).
-func (j *Jar) store1(o origin, c setCookie, now time.Time, sent []*http.Cookie) error {
+// sent the request (serverDelete), and sent is the Cookie header the
+// request carried ("" when none or unknown).
+func (j *Jar) store1(o origin, c setCookie, now time.Time, sent string) error {
 	e, expired, err := j.rules(o, c, now)
 	if err != nil {
 		return err
@@ -41,7 +41,12 @@ func (j *Jar) store1(o origin, c setCookie, now time.Time, sent []*http.Cookie) 
 // it), the deletion is about that older copy and changes nothing. A
 // deletion of a cookie the request did not carry and the jar does not hold
 // is recorded as a change made now. The caller holds j.mu.
-func (j *Jar) serverDelete(e *entry, now time.Time, sent []*http.Cookie) {
+func (j *Jar) serverDelete(e *entry, now time.Time, sentHeader string) {
+	// Parsed only here: most responses delete nothing.
+	var sent []*http.Cookie
+	if sentHeader != "" {
+		sent = parseCookieHeader(sentHeader)
+	}
 	old := j.store.get(e.id())
 	if old == nil {
 		if carriedName(sent, e.Name) {
