@@ -16,18 +16,30 @@ var ErrCorrupt = errors.New("httpsession: corrupt cookie file")
 var ErrLocked = errors.New("httpsession: cookie file is locked")
 
 // ErrFormat is wrapped by the error of a save that would replace a cookie
-// file of the other format: Save does not turn a cookies.txt into JSON, nor
-// SaveNetscape a JSON file into cookies.txt, unless Overwrite is given.
+// file of another format: Save does not turn a cookies.txt or a Playwright
+// file into the native JSON, nor SaveNetscape or ExportFile a file into
+// another format, unless Overwrite is given.
 var ErrFormat = errors.New("httpsession: cookie file is in the other format")
 
 // LineError is one record of a cookie file that was not loaded, and why.
-// Line counts from 1.
+// Line counts from 1: the line of cookies.txt or of the native file where
+// the record is, or, with Record set, the record's number in the cookie
+// array of another program's JSON format (Playwright, Cookie-Editor, CDP),
+// or the cookie's among the pairs of a Cookie header.
 type LineError struct {
 	Line int
 	Err  error
+	// Record reports that Line numbers a record, not a line: such files
+	// are often written on one line.
+	Record bool
 }
 
-func (e *LineError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e.Err) }
+func (e *LineError) Error() string {
+	if e.Record {
+		return fmt.Sprintf("record %d: %v", e.Line, e.Err)
+	}
+	return fmt.Sprintf("line %d: %v", e.Line, e.Err)
+}
 
 // Unwrap returns the reason.
 func (e *LineError) Unwrap() error { return e.Err }

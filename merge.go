@@ -102,7 +102,7 @@ func (j *Jar) mergeFile(v *fileView, st *fileState, now time.Time, opt mergeOpti
 		}
 		if _, ok := side[id]; !ok {
 			at := h.at
-			if v.format == formatNetscape && v.modTime.After(at) {
+			if !v.format.changeTimes() && v.modTime.After(at) {
 				at = v.modTime
 			}
 			side[id] = len(changes)
@@ -138,17 +138,25 @@ func (j *Jar) mergeFile(v *fileView, st *fileState, now time.Time, opt mergeOpti
 func (j *Jar) fileChanges(v *fileView, held map[cookieID]heldRecord, now time.Time) []fileChange {
 	changes := make([]fileChange, 0, len(v.cookies)+len(v.tombs))
 	for _, fc := range sortByCreation(v.cookies) {
-		e, expired, err := j.prepare(&fc.Cookie, fc.partition, now)
+		var e entry
+		var expired bool
+		var err error
+		if v.format.foreign() {
+			e, expired, err = j.prepareForeign(fc, now)
+		} else {
+			e, expired, err = j.prepare(&fc.Cookie, fc.partition, now)
+		}
 		if err != nil {
 			v.refuse(fc, err)
 			continue
 		}
 		f := fileChange{at: fc.updated, fc: fc, ident: e.id()}
-		if v.format == formatNetscape {
-			// cookies.txt has no change times: a line as this jar last
-			// saw it is no change; any other line changed when the file
-			// was last modified, after what the jar saw.
-			f.sum = netscapeSum(&e.Cookie)
+		if !v.format.changeTimes() {
+			// cookies.txt and the other programs' formats have no change
+			// times: a record as this jar last saw it is no change; any
+			// other record changed when the file was last modified, after
+			// what the jar saw.
+			f.sum = formatSum(v.format, &e.Cookie, e.partition)
 			f.at = v.modTime
 			if h, ok := held[f.ident]; ok {
 				if h.sum == f.sum {

@@ -75,12 +75,16 @@ type fileTomb struct {
 	at        time.Time
 }
 
-// carried is what a file held that could not be read or was refused: it is
-// written back as it was, so that no save loses it.
+// carried is what a file held that could not be read or was refused, and
+// what a format holds beside cookies: it is written back as it was, so that
+// no save loses it.
 type carried struct {
-	records []json.RawMessage // native: cookie records
+	records []json.RawMessage // native and other JSON formats: cookie records
 	deleted []json.RawMessage // native: deletion records
 	lines   []numberedLine    // cookies.txt: comments and lines not loaded, in file order
+	// The object forms of other programs' formats (Playwright's origins):
+	// the top-level members, "cookies" among them, in file order.
+	members []topMember
 }
 
 // numberedLine is a line of a cookies.txt file, without its line end.
@@ -117,7 +121,7 @@ func (v *fileView) lineOf(fc *fileCookie) int {
 
 // refuse reports a cookie record the jar refused and keeps it to carry.
 func (v *fileView) refuse(fc *fileCookie, err error) {
-	v.bad = append(v.bad, LineError{Line: v.lineOf(fc), Err: err})
+	v.bad = append(v.bad, LineError{Line: v.lineOf(fc), Err: err, Record: v.format.foreign()})
 	switch {
 	case v.format == formatNetscape:
 		v.carried.lines = append(v.carried.lines, numberedLine{n: fc.line, text: fc.rawLine()})

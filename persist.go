@@ -37,6 +37,12 @@ func (f fileFormat) String() string {
 		return "the native JSON format"
 	case formatNetscape:
 		return "the Netscape cookies.txt format"
+	case formatPlaywright:
+		return "Playwright's storageState format"
+	case formatCookieEditor:
+		return "the Cookie-Editor JSON format"
+	case formatCDP:
+		return "the DevTools Protocol's cookie format"
 	}
 	return "no format"
 }
@@ -49,10 +55,18 @@ func looksNative(data []byte) bool {
 	return len(data) > 0 && data[0] == '{'
 }
 
-// decodeFile reads either format. Records of cookies.txt, which carries no
-// change times, count as changed when the file was last modified, unless
-// they are as the jar last read or wrote them (see mergeFile).
+// decodeFile reads a file in any format (see DetectFormat). Records of
+// cookies.txt and of the other programs' formats, which carry no change
+// times, count as changed when the file was last modified, unless they are
+// as the jar last read or wrote them (see mergeFile).
 func decodeFile(data []byte, modTime time.Time) (*fileView, error) {
+	if s, err := sniff(data); err != nil {
+		return nil, err
+	} else if s.format.foreign() {
+		v := decodeForeign(s)
+		v.modTime = modTime
+		return v, nil
+	}
 	if looksNative(data) {
 		v, err := decodeNative(data)
 		if err != nil {
@@ -105,10 +119,12 @@ func sortByCreation(cookies []fileCookie) []*fileCookie {
 }
 
 // Load merges a cookie file into the jar: the native JSON file that Save
-// writes, or a Netscape cookies.txt file (curl, wget, yt-dlp, browser
-// extensions); the format is detected. Each cookie is checked again as if a
-// server had just sent it, so a hand-edited file cannot plant a cookie on a
-// public suffix.
+// writes, a Netscape cookies.txt file (curl, wget, yt-dlp, browser
+// extensions), Playwright's storageState, the Cookie-Editor and
+// EditThisCookie extensions' JSON, or the DevTools Protocol's cookies as
+// Puppeteer gives them; the format is detected (see DetectFormat and
+// Format). Each cookie is checked again as if a server had just sent it, so
+// a hand-edited or exported file cannot plant a cookie on a public suffix.
 //
 // Load is a merge under the sync model (see Save): for each cookie, the
 // newer change of the jar's and the file's wins, whether it is a set or a
@@ -122,7 +138,9 @@ func sortByCreation(cookies []fileCookie) []*fileCookie {
 // unchanged; so does a path that is not a regular file (ErrUnsafePath).
 // Records that cannot be read or are refused one by one are reported in a
 // *FileError; the others are loaded, and a later Save keeps those records
-// in the file as they are.
+// in the file as they are. The other programs' formats, and cookies.txt,
+// have no change times: their records count as changed when the file was
+// last modified (see Format).
 func (j *Jar) Load(path string) error {
 	target, err := resolvePath(path)
 	if err != nil {
@@ -281,6 +299,7 @@ func (j *Jar) save(ctx context.Context, path string, cfg saveConfig, format file
 	// still holds all it held: the common case, a jar saving its own file,
 	// skips the read.
 	var v *fileView
+	var keep carried
 	fast := false
 	cur, statErr := os.Lstat(target)
 	switch {
@@ -290,6 +309,9 @@ func (j *Jar) save(ctx context.Context, path string, cfg saveConfig, format file
 	case !cur.Mode().IsRegular():
 		return regular(target, cur) // replaced since resolvePath looked
 	case cfg.overwrite:
+		// Replace the cookies, but not what a format keeps beside them
+		// (a Playwright file's origins).
+		keep = overwriteKeep(target, format)
 	default:
 		data, info, err := readRegular(target)
 		if err != nil {
@@ -324,7 +346,6 @@ func (j *Jar) save(ctx context.Context, path string, cfg saveConfig, format file
 	j.purgeExpired(now)
 	j.hist.prune(now)
 	var m *merged
-	var keep carried
 	switch {
 	case fast:
 		m = j.jarOutput(now)
@@ -368,34 +389,61 @@ func formatError(found, want fileFormat) error {
 }
 
 // encoder returns the function that writes m in the given format, and
-// where it reports the cookies cookies.txt cannot hold (the file is written
+// where it reports the cookies the format cannot hold (the file is written
 // without them).
 func encoder(format fileFormat, m *merged, keep *carried, now time.Time) (func(io.Writer) error, *error) {
 	skipped := new(error)
-	if format != formatNetscape {
+	if format == formatNative {
 		return func(w io.Writer) error { return encodeNative(w, m.records, m.tombs, keep) }, skipped
 	}
-	// cookies.txt keeps no deletions and no change times: what it held is
-	// recorded by the sum of each line instead.
+	// cookies.txt and the other programs' formats keep no deletions and no
+	// change times: what the file held is recorded by the sum of each
+	// record instead.
+	unwritable := foreignUnwritable
+	if format == formatNetscape {
+		unwritable = netscapeUnwritable
+	}
+	order := make([]int, len(m.records))
+	for i := range order {
+		order[i] = i
+	}
+	if format != formatNetscape {
+		// In the order the cookies were created, which these formats
+		// cannot say otherwise: a program that reads them in order (the
+		// jar among them) sends cookies of equal paths as before (§5.8.3).
+		slices.SortStableFunc(order, func(a, b int) int {
+			ra, rb := &m.records[a], &m.records[b]
+			return cmp.Or(ra.Created.Compare(rb.Created), cmp.Compare(ra.Seq, rb.Seq))
+		})
+	}
 	cookies := make([]Cookie, 0, len(m.records))
-	held := m.held[:0]
-	for i := range m.records {
+	partitions := make([]string, 0, len(m.records))
+	held := make([]heldRecord, 0, len(m.held))
+	for _, i := range order {
 		c, err := m.records[i].cookie()
 		if err == nil && c.expired(now) {
-			continue // cookies.txt cannot say that a set has expired
+			continue // the format cannot say that a set has expired
 		}
-		if err != nil || netscapeUnwritable(&c) != "" {
+		if err != nil || unwritable(&c) != "" {
 			if err == nil {
-				cookies = append(cookies, c) // named in the skipped error
+				// named in the skipped error
+				cookies, partitions = append(cookies, c), append(partitions, "")
 			}
 			continue
 		}
-		cookies = append(cookies, c)
+		partition := m.records[i].Partition
+		cookies, partitions = append(cookies, c), append(partitions, partition)
 		h := m.held[i]
-		h.sum = netscapeSum(&c)
+		h.sum = formatSum(format, &c, partition)
 		held = append(held, h)
 	}
 	m.held = held
+	if format != formatNetscape {
+		return func(w io.Writer) (err error) {
+			*skipped, err = writeForeign(w, format, keep, cookies, partitions)
+			return err
+		}, skipped
+	}
 	return func(w io.Writer) (err error) {
 		*skipped, err = writeNetscapeFile(w, keep.lines, cookies)
 		return err

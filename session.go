@@ -120,11 +120,17 @@ func (s *Session) validate() error {
 }
 
 // Open returns a session that keeps its cookies in the file at path: it
-// loads the file if it exists (native JSON or cookies.txt), saves changes
-// back to it by itself (see WithSaveInterval) and on Close, and merges with
-// other processes saving the same file (see Jar.SaveContext). A new file is
-// a cookies.txt if path ends in ".txt", and native JSON otherwise; an
-// existing file keeps its format.
+// loads the file if it exists (in any Format, detected as Jar.Load detects
+// it), saves changes back to it by itself (see WithSaveInterval) and on
+// Close, and merges with other processes saving the same file (see
+// Jar.SaveContext). A new file is a cookies.txt if path ends in ".txt", and
+// native JSON otherwise; an existing file keeps its format. So a
+// Playwright storageState stays one that Playwright can load, its
+// "origins" untouched (see Jar.ExportFile); so do the Cookie-Editor and
+// DevTools Protocol formats. Those formats, like cookies.txt, keep no
+// change times, deletions or creation times: the sync model still holds
+// (see Format), but a deletion is known only by a cookie gone from the
+// file.
 //
 // A file that cannot be read makes Open fail (the error wraps ErrCorrupt)
 // rather than start empty and later overwrite it; so does a path that is
