@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -12,9 +10,10 @@ import (
 
 const cleanHelp = `clean rewrites FILE without its expired cookies and, with -session, without
 its session cookies (those with no expiry, which a browser forgets when it
-closes). The file keeps its format: a file whose first non-space byte is '{'
-is native JSON, any other is cookies.txt. It is replaced atomically and
-keeps its permissions.
+closes). The file keeps its format, detected from its content: native
+JSON, cookies.txt, Playwright's storageState (whose "origins" are kept),
+the Cookie-Editor extensions' JSON or CDP cookies. It is replaced
+atomically and keeps its permissions.
 
 Expired cookies are dropped whenever a file is loaded, so -expired only
 says so explicitly; a native file remembers them as deleted, so that an
@@ -26,6 +25,7 @@ comments of a cookies.txt file.
 Examples:
   cookiejar clean cookies.txt
   cookiejar clean -session session.json
+  cookiejar clean -session state.json
 `
 
 // runClean implements "cookiejar clean".
@@ -45,17 +45,13 @@ func runClean(args []string, stdout, stderr io.Writer) int {
 	if code == exitFailure {
 		return code
 	}
-	native, err := isNative(path)
+	format, err := detectFormat(path)
 	if err != nil {
 		return failFile(stderr, path, err)
 	}
 	removed := 0
 	if *session {
 		removed = jar.ClearSession()
-	}
-	format := formatNetscape
-	if native {
-		format = formatNative
 	}
 	if err := save(jar, path, format); err != nil {
 		return failFile(stderr, path, err)
@@ -68,41 +64,28 @@ func runClean(args []string, stdout, stderr io.Writer) int {
 	return code
 }
 
-// isNative reports whether the file at path is in the native JSON format,
-// by the rule the library reads files with: after a byte order mark and
-// white space, JSON starts with '{' and cookies.txt never does. Only a
-// regular file is opened, so that a FIFO put in its place cannot block.
-func isNative(path string) (bool, error) {
+// detectFormat returns the format of the file at path, by the rules the
+// library reads files with (httpsession.DetectFormat); an empty file is an
+// empty cookies.txt. Only a regular file is opened, so that a FIFO put in
+// its place cannot block.
+func detectFormat(path string) (httpsession.Format, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
-		return false, err
+		return 0, err
 	}
 	if !fi.Mode().IsRegular() {
-		return false, fmt.Errorf("%w: %s is not a regular file", httpsession.ErrUnsafePath, path)
+		return 0, fmt.Errorf("%w: %s is not a regular file", httpsession.ErrUnsafePath, path)
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return false, err
+		return 0, err
 	}
 	defer f.Close()
-	// The start of the file is enough: a byte order mark, white space, and
-	// the first byte of the content.
-	r := bufio.NewReader(io.LimitReader(f, httpsession.MaxFileSize))
-	if bom, err := r.Peek(3); err == nil && bytes.Equal(bom, []byte("\xef\xbb\xbf")) {
-		_, _ = r.Discard(3)
+	data, err := io.ReadAll(io.LimitReader(f, httpsession.MaxFileSize))
+	if err != nil {
+		return 0, err
 	}
-	for {
-		b, err := r.ReadByte()
-		switch {
-		case err == io.EOF:
-			return false, nil
-		case err != nil:
-			return false, err
-		case b == ' ' || b == '\t' || b == '\r' || b == '\n':
-			continue
-		}
-		return b == '{', nil
-	}
+	return httpsession.DetectFormat(data)
 }
 
 // plural writes a count and a noun, in the plural unless the count is 1.

@@ -13,36 +13,48 @@ import (
 	"github.com/httpsession/httpsession"
 )
 
-const convertHelp = `convert reads IN, a native JSON file or a Netscape cookies.txt file, and
-writes its cookies to OUT in the format given by -to, or else guessed from
-OUT's extension: .json is native, .txt is netscape. OUT is written
-atomically (a crash leaves the old file or the new one), with mode 0600 if
-it is new.
+const convertHelp = `convert reads IN, a cookie file in any format it knows (detected from its
+content), and writes its cookies to OUT in the format given by -to, or else
+guessed from OUT's extension: .json is native, .txt is netscape. OUT is
+written atomically (a crash leaves the old file or the new one), with mode
+0600 if it is new.
+
+Formats (-to FORMAT; any case):
+  native (json)          httpsession's own file: every attribute, change
+                         times, deletions
+  netscape (txt,         curl -b/-c, wget, yt-dlp, Python's MozillaCookieJar
+    cookies.txt)
+  playwright             Playwright's storageState: newContext({storageState})
+                         loads it; an existing OUT keeps its "origins"
+  cookie-editor          the JSON the Cookie-Editor and EditThisCookie browser
+    (editthiscookie)     extensions import
+  cdp (puppeteer)        Chrome DevTools Protocol cookies, as Puppeteer's
+                         page.setCookie(...cookies) takes them
 
 An existing OUT is replaced only with -f: a cookie file is worth keeping.
 With -f, OUT holds exactly the cookies of IN afterwards, even if it was
-corrupt.
+corrupt or in another format (a Playwright OUT still keeps its "origins").
 
-cookies.txt has no place for SameSite, Partitioned or creation times: they
-are lost on the way to netscape. Session cookies are kept (expiry 0, as curl
-writes them); use "cookiejar clean -session" to drop them.
+cookies.txt has no place for SameSite, Partitioned or creation times, and
+none of the formats but native keeps creation times, change times or
+deletions: they are lost on the way. Session cookies are kept (expiry 0 in
+cookies.txt, -1 in playwright and cdp); use "cookiejar clean -session" to
+drop them. Every cookie is checked as if a server had sent it: one a server
+could not set (a domain cookie on a public suffix, a broken __Host- prefix)
+is reported and left out.
 
 Examples:
   cookiejar convert cookies.txt session.json
   cookiejar convert -f -to netscape session.json cookies.txt
+  cookiejar convert --to playwright session.json state.json
+  cookiejar convert cookie-editor-export.json cookies.txt
   curl -b cookies.txt -c cookies.txt https://example.com/ && cookiejar convert -f cookies.txt session.json
 `
 
-// Output formats.
-const (
-	formatNative   = "native"
-	formatNetscape = "netscape"
-)
-
 // runConvert implements "cookiejar convert".
 func runConvert(args []string, stdout, stderr io.Writer) int {
-	cmd := newSubcommand("convert", "convert [-to native|netscape] [-f] IN OUT", convertHelp)
-	to := cmd.flags.String("to", "", "output `format`: native (JSON) or netscape (cookies.txt); default: from OUT's extension")
+	cmd := newSubcommand("convert", "convert [-to FORMAT] [-f] IN OUT", convertHelp)
+	to := cmd.flags.String("to", "", "output `format`: native (JSON), netscape (cookies.txt), playwright, cookie-editor or cdp; default: from OUT's extension")
 	force := cmd.flags.Bool("f", false, "replace OUT if it exists")
 	files, code, ok := cmd.parse(args, 2, stdout, stderr)
 	if !ok {
@@ -77,23 +89,21 @@ func runConvert(args []string, stdout, stderr io.Writer) int {
 
 // outputFormat returns the format named by to, or when to is empty the one
 // that the extension of path suggests.
-func outputFormat(to, path string) (string, error) {
-	switch strings.ToLower(to) {
-	case formatNative, "json":
-		return formatNative, nil
-	case formatNetscape, "txt", "cookies.txt":
-		return formatNetscape, nil
-	case "":
-	default:
-		return "", fmt.Errorf("unknown format %q for -to: want native or netscape", to)
+func outputFormat(to, path string) (httpsession.Format, error) {
+	if to != "" {
+		f, err := httpsession.ParseFormat(to)
+		if err != nil {
+			return 0, fmt.Errorf("unknown format %q for -to: want native, netscape, playwright, cookie-editor or cdp", to)
+		}
+		return f, nil
 	}
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".json":
-		return formatNative, nil
+		return httpsession.FormatJSON, nil
 	case ".txt":
-		return formatNetscape, nil
+		return httpsession.FormatNetscape, nil
 	}
-	return "", fmt.Errorf("cannot tell the output format from the name %q: use -to native or -to netscape", path)
+	return 0, fmt.Errorf("cannot tell the output format from the name %q: use -to FORMAT (native, netscape, playwright, cookie-editor or cdp)", path)
 }
 
 // fileExists reports whether something exists at path.
@@ -109,10 +119,7 @@ func fileExists(path string) (bool, error) {
 }
 
 // save writes the jar to path in format, atomically and with mode 0600 for a
-// new file.
-func save(jar *httpsession.Jar, path, format string, opts ...httpsession.SaveOption) error {
-	if format == formatNetscape {
-		return jar.SaveNetscapeContext(context.Background(), path, opts...)
-	}
-	return jar.SaveContext(context.Background(), path, opts...)
+// new file, merged with what the file holds unless opts say Overwrite.
+func save(jar *httpsession.Jar, path string, format httpsession.Format, opts ...httpsession.SaveOption) error {
+	return jar.ExportFile(context.Background(), path, format, opts...)
 }

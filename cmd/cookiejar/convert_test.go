@@ -135,19 +135,26 @@ func TestConvertForceReplaces(t *testing.T) {
 
 func TestConvertOutputFormat(t *testing.T) {
 	t.Parallel()
+	const bad = httpsession.Format(-1)
 	for _, tc := range []struct {
-		to, path, want string
+		to, path string
+		want     httpsession.Format
 	}{
-		{"", "a.json", formatNative},
-		{"", "A.JSON", formatNative},
-		{"", "cookies.txt", formatNetscape},
-		{"native", "cookies.txt", formatNative},
-		{"netscape", "a.json", formatNetscape},
-		{"", "cookies", ""},
-		{"yaml", "a.json", ""},
+		{"", "a.json", httpsession.FormatJSON},
+		{"", "A.JSON", httpsession.FormatJSON},
+		{"", "cookies.txt", httpsession.FormatNetscape},
+		{"native", "cookies.txt", httpsession.FormatJSON},
+		{"netscape", "a.json", httpsession.FormatNetscape},
+		{"playwright", "state.json", httpsession.FormatPlaywright},
+		{"Cookie-Editor", "a.json", httpsession.FormatCookieEditor},
+		{"editthiscookie", "a", httpsession.FormatCookieEditor},
+		{"cdp", "a.json", httpsession.FormatCDP},
+		{"puppeteer", "a.json", httpsession.FormatCDP},
+		{"", "cookies", bad},
+		{"yaml", "a.json", bad},
 	} {
 		got, err := outputFormat(tc.to, tc.path)
-		if tc.want == "" {
+		if tc.want == bad {
 			assert.Error(t, err, tc)
 			continue
 		}

@@ -112,7 +112,9 @@ func recordsNotLoaded(fe *httpsession.FileError) string {
 			break
 		}
 		b.WriteString("; ")
-		if le.Line > 0 {
+		if le.Record {
+			b.WriteString("record " + strconv.Itoa(le.Line) + ": ")
+		} else if le.Line > 0 {
 			b.WriteString("line " + strconv.Itoa(le.Line) + ": ")
 		}
 		b.WriteString(stripLib(le.Err.Error(), fe.Path))

@@ -198,7 +198,7 @@ func TestUsageErrorsHaveOnePrefix(t *testing.T) {
 		"list -x f":       "cookiejar: flag provided but not defined: -x\nusage: cookiejar list [-a] [-domain D] [-json] FILE\nRun \"cookiejar list -h\" for help.\n",
 		"clean":           "cookiejar: missing file name\nusage: cookiejar clean [-expired] [-session] FILE\nRun \"cookiejar clean -h\" for help.\n",
 		"frobnicate":      "cookiejar: unknown command \"frobnicate\"\nusage: cookiejar COMMAND [options] ARGS...\nRun \"cookiejar -h\" for help.\n",
-		"convert a b.yml": "cookiejar: cannot tell the output format from the name \"b.yml\": use -to native or -to netscape\nusage: cookiejar convert [-to native|netscape] [-f] IN OUT\nRun \"cookiejar convert -h\" for help.\n",
+		"convert a b.yml": "cookiejar: cannot tell the output format from the name \"b.yml\": use -to FORMAT (native, netscape, playwright, cookie-editor or cdp)\nusage: cookiejar convert [-to FORMAT] [-f] IN OUT\nRun \"cookiejar convert -h\" for help.\n",
 	} {
 		code, stdout, stderr := cookiejar(t, strings.Fields(args)...)
 		assert.Equal(t, exitUsage, code, args)

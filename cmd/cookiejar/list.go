@@ -15,9 +15,10 @@ import (
 	"github.com/httpsession/httpsession"
 )
 
-const listHelp = `list prints the cookies of FILE, a native JSON file or a Netscape cookies.txt
-file, as a table sorted by domain, path and name. Expired cookies are not
-shown.
+const listHelp = `list prints the cookies of FILE, a cookie file in any format cookiejar knows
+(native JSON, cookies.txt, Playwright's storageState, Cookie-Editor JSON,
+CDP cookies), as a table sorted by domain, path and name. Expired cookies
+are not shown.
 
   DOMAIN   a leading dot marks a domain cookie, sent to the domain and its
            subdomains; a bare host is a host-only cookie, sent to that host

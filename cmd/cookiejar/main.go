@@ -1,7 +1,9 @@
 // Command cookiejar lists, converts and cleans cookie files: the native JSON
-// files that httpsession's Jar.Save writes, and the Netscape cookies.txt files
-// of curl, wget, yt-dlp and browser extensions. The format of a file it reads
-// is detected from its content.
+// files that httpsession's Jar.Save writes, the Netscape cookies.txt files
+// of curl, wget, yt-dlp and browser extensions, Playwright's storageState,
+// the JSON of the Cookie-Editor and EditThisCookie extensions, and Chrome
+// DevTools Protocol (Puppeteer) cookies. The format of a file it reads is
+// detected from its content.
 //
 // Install it with
 //
@@ -10,7 +12,7 @@
 // Usage:
 //
 //	cookiejar list [-a] [-domain D] [-json] FILE
-//	cookiejar convert [-to native|netscape] [-f] IN OUT
+//	cookiejar convert [-to FORMAT] [-f] IN OUT
 //	cookiejar clean [-expired] [-session] FILE
 //	cookiejar help [COMMAND]
 //	cookiejar -version
@@ -67,10 +69,16 @@
 //	$ cookiejar list -a -domain example.com cookies.txt
 //	$ cookiejar list -json -a cookies.txt | jq -r 'select(.name == "session") | .value'
 //
-// Convert curl's cookie file to the native format, and back:
+// Convert curl's cookie file to the native format, and back; hand a
+// session to Playwright; take the cookies a browser extension exported:
 //
 //	$ cookiejar convert cookies.txt session.json
 //	$ cookiejar convert -f -to netscape session.json cookies.txt
+//	$ cookiejar convert --to playwright session.json state.json
+//	$ cookiejar convert cookie-editor.json cookies.txt
+//
+// FORMAT is native (or json), netscape (txt, cookies.txt), playwright,
+// cookie-editor (editthiscookie) or cdp (puppeteer).
 //
 // Log out of everything that lasts only for a browser session:
 //
@@ -109,7 +117,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"list", "print the cookies of a file as a table or JSON lines", runList},
-		{"convert", "convert between the native JSON format and cookies.txt", runConvert},
+		{"convert", "convert between formats: native, netscape, playwright, cookie-editor, cdp", runConvert},
 		{"clean", "drop expired (and, with -session, session) cookies from a file", runClean},
 		{"help", "print the usage of cookiejar or of a command", runHelp},
 	}
@@ -119,8 +127,10 @@ const mainUsage = `Usage: cookiejar COMMAND [options] ARGS...
        cookiejar -version
 
 cookiejar lists, converts and cleans cookie files: the native JSON files of
-httpsession (Jar.Save) and Netscape cookies.txt files (curl -b/-c, wget,
-yt-dlp, browser extensions). The format of a file it reads is detected.
+httpsession (Jar.Save), Netscape cookies.txt files (curl -b/-c, wget,
+yt-dlp, browser extensions), Playwright's storageState, the Cookie-Editor
+and EditThisCookie extensions' JSON, and Chrome DevTools Protocol
+(Puppeteer) cookies. The format of a file it reads is detected.
 
 Commands:
 %s
@@ -143,6 +153,7 @@ Examples:
   cookiejar list cookies.txt
   cookiejar list -json -a -domain example.com session.json
   cookiejar convert cookies.txt session.json
+  cookiejar convert --to playwright session.json state.json
   cookiejar clean -session session.json
 `
 
@@ -342,7 +353,10 @@ func reportRefused(stderr io.Writer, path string, fe *httpsession.FileError) {
 	name := printable(path)
 	for _, le := range fe.Lines {
 		reason := oneLine(stripLib(le.Err.Error(), path))
-		if le.Line > 0 {
+		if le.Record {
+			// A record of a JSON array, which is often all on one line.
+			fmt.Fprintf(stderr, "%s: record %d not loaded: %s\n", name, le.Line, reason)
+		} else if le.Line > 0 {
 			fmt.Fprintf(stderr, "%s:%d: record not loaded: %s\n", name, le.Line, reason)
 		} else {
 			fmt.Fprintf(stderr, "%s: record not loaded: %s\n", name, reason)
