@@ -1,0 +1,105 @@
+// Package browsercookies reads the cookies of a browser profile, so that a
+// login made in a browser (two-factor, captcha, single sign-on) can be
+// carried on by an httpsession.Session:
+//
+//	cookies, err := browsercookies.Read(ctx, "firefox")
+//	var fe *httpsession.FileError
+//	if err != nil && !errors.As(err, &fe) {
+//		log.Fatal(err) // no profile, no database: nothing was read
+//	}
+//	// err, if any, is a *httpsession.FileError naming the cookies that
+//	// could not be read; the others are in cookies.
+//	jar := httpsession.NewJar()
+//	for _, c := range cookies {
+//		jar.Set(c)
+//	}
+//
+// # What is read
+//
+// Firefox's cookies.sqlite (table moz_cookies), and the Cookies database of
+// the Chromium family (Chromium, Chrome, Edge, Brave, Vivaldi, Opera). The
+// database is copied to a private temporary directory together with its
+// -wal, -shm and -journal files before it is opened, so a running browser
+// neither blocks the read nor is disturbed by it, and what is still in the
+// write-ahead log is seen. The copy is taken again when a file changed while
+// it was being copied.
+//
+// Every cookie is checked as if a server had sent it (httpsession.Jar.Set):
+// a domain cookie on a public suffix (a supercookie) is refused even when a
+// browser holds it. Every cookie that could not be read (a value that could
+// not be decrypted, a field out of range, a refusal) is named in the
+// returned error, a *httpsession.FileError whose Path is the database and
+// whose Lines carry the row id; the error never holds a cookie's value.
+// Expired cookies, which a browser keeps until it next cleans up, are not
+// returned: a browser does not send them either.
+//
+// # Specs
+//
+// A spec is a browser name ("firefox", "chromium", "chrome", "edge",
+// "brave", "vivaldi", "opera"), a browser name and a profile
+// ("firefox:work", "chrome:Profile 1"; a Firefox profile by its name in
+// profiles.ini or its directory, a Chromium profile by its directory or its
+// name in Local State), or a path: a profile directory, a browser's
+// user-data directory (Chromium's Default profile, Firefox's default
+// profile), or the cookie database itself. A Firefox spec may end in
+// "::CONTAINER" (a container's name or userContextId) to read that
+// container's cookies instead of those outside any container.
+//
+// On Linux the profiles are looked for where each browser puts them,
+// including the Flatpak (~/.var/app/ID/...) and Snap (~/snap/NAME/...)
+// locations; on macOS and Windows at the browsers' usual places.
+//
+// # Attributes
+//
+// Firefox: host with a leading dot is a domain cookie, otherwise host-only;
+// expiry is in seconds up to schema version 15 and in milliseconds from 16
+// (Firefox 142), and a value too large for seconds is taken as milliseconds
+// whatever the schema says; sameSite 0 None, 1 Lax, 2 Strict, 256 (and any
+// other value Firefox writes for "not given") no attribute; creationTime
+// and lastAccessed are microseconds. A partitionKey (CHIPS or Total Cookie
+// Protection) or firstPartyDomain that is the cookie's own site gives a
+// Partitioned cookie (when the Partitioned attribute was set) or a plain
+// one; one that names another top-level site cannot be held by a jar, whose
+// partitions are always the request's own site, and is reported.
+// Session cookies are not in cookies.sqlite (Firefox keeps them in memory
+// and in its session store), so they are not read.
+//
+// Chromium: host_key with a leading dot is a domain cookie; expires_utc,
+// creation_utc and last_access_utc are microseconds since 1601; a cookie
+// without has_expires or is_persistent is a session cookie; samesite -1 no
+// attribute, 0 None, 1 Lax, 2 Strict; a top_frame_site_key is mapped as
+// Firefox's partitionKey is.
+//
+// # Decryption
+//
+// Linux: "v10" values are AES-128-CBC under PBKDF2-HMAC-SHA1("peanuts",
+// "saltysalt", 1 iteration), the key Chromium uses without a keyring (as with
+// --password-store=basic); "v11" values under the same derivation of the
+// password Chromium keeps in the Secret Service ("Chromium Safe Storage",
+// attribute application=chromium, or chrome, brave), read over D-Bus when a
+// Secret Service is running and unlocked. Both also try the empty password,
+// as Chromium does after an old bug. From database version 24 on, the
+// decrypted value starts with SHA-256 of the cookie's host_key: it is
+// checked and removed, which also tells a wrong key from a right one.
+//
+// macOS: "v10" values under PBKDF2 with 1003 iterations of the password in
+// the login Keychain ("Chrome Safe Storage"), read with the security
+// command. Windows: "v10" values are AES-256-GCM under the key in Local
+// State (os_crypt.encrypted_key, "DPAPI" and a DPAPI blob), and values with
+// no prefix are DPAPI blobs. Only the Linux path is tested against real
+// browsers; the macOS and Windows decryption is tested with published test
+// vectors, and the key look-ups (Keychain, DPAPI) are built but not run
+// here. "v20" values (Chrome's app-bound encryption on Windows) cannot be
+// decrypted outside the browser: each gets an error wrapping ErrAppBound.
+//
+// # The SQLite driver
+//
+// modernc.org/sqlite, SQLite translated to Go: no cgo, and it is SQLite's own
+// code on the operating system's own files and locks, so a copied
+// write-ahead log and its index are recovered exactly as the browser's
+// SQLite would. github.com/ncruces/go-sqlite3 (SQLite compiled to
+// WebAssembly) was the other candidate; its WAL support depends on the
+// platform's shared-memory support in its VFS, which is the one feature
+// these databases cannot do without. The release chosen requires Go 1.25,
+// the oldest Go release still supported; later releases require Go 1.26.
+package browsercookies
