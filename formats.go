@@ -125,12 +125,17 @@ func (f fileFormat) public() Format {
 // DetectFormat reports the format of a cookie file's content, by the rules
 // Load, Open and Import use:
 //
-//   - a JSON object with a "version" key is the native file;
-//   - a JSON object with a "cookies" array and no "version" is Playwright's
+//   - a JSON object with a "version" key is the native file, and so is one
+//     (to be refused) with a "deleted" key, a "Version" in another case, or
+//     cookies holding keys only the native file writes ("created",
+//     "updated", "lastAccess", "seq", the base64 fields);
+//   - another JSON object with a "cookies" array is Playwright's
 //     storageState, unless no "origins" key is there and a cookie holds a
 //     key only the DevTools Protocol writes ("size", "session", "priority",
 //     "sourceScheme", "sourcePort", "sameParty", "partitionKeyOpaque"): then
-//     it is FormatCDP's object form, as Network.getAllCookies answers;
+//     it is FormatCDP's object form, as Network.getAllCookies answers; a
+//     "cookies" array that is not empty but holds no object with a "name"
+//     is refused;
 //   - a JSON array is FormatCookieEditor if a cookie in it holds a key only
 //     the browsers' extension API writes ("hostOnly", "expirationDate",
 //     "storeId"), and FormatCDP otherwise (Puppeteer's cookies, and
@@ -313,7 +318,8 @@ func (j *Jar) Import(r io.Reader) error {
 // 6265bis §5.7 for u, so a cookie the server at u could not have set (a
 // __Host- cookie over http, a name and value over 4096 bytes) is refused:
 // the others are added, and the error is a *FileError naming each refused
-// pair by its number, counting from 1 (LineError.Record). A header with a
+// pair by its number among the pairs, counting from 1 (LineError.Record).
+// A header with a
 // control character (a line break) is refused whole; the error wraps
 // ErrInvalidCookie.
 func (j *Jar) ImportCookieHeader(u *url.URL, header string) error {
@@ -330,13 +336,15 @@ func (j *Jar) ImportCookieHeader(u *url.URL, header string) error {
 	}
 	var bad []LineError
 	seen := make(map[string]bool)
+	n := 0 // the pair's number
 	j.mu.Lock()
 	now := j.clock()
-	for i, pair := range strings.Split(header, ";") {
+	for _, pair := range strings.Split(header, ";") {
 		pair = trimWSP(pair)
 		if pair == "" {
 			continue
 		}
+		n++
 		name, value, found := strings.Cut(pair, "=")
 		if !found {
 			name, value = "", pair
@@ -352,7 +360,7 @@ func (j *Jar) ImportCookieHeader(u *url.URL, header string) error {
 			err = j.store1(o, c, now, "")
 		}
 		if err != nil {
-			bad = append(bad, LineError{Line: i + 1, Err: fmt.Errorf("cookie %q: %w", name, err), Record: true})
+			bad = append(bad, LineError{Line: n, Err: fmt.Errorf("cookie %q: %w", name, err), Record: true})
 		}
 	}
 	j.unlock()

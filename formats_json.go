@@ -58,6 +58,10 @@ var (
 	// In an array, "expires" also says CDP (or Playwright's cookies, read
 	// alike); "session" does not, as the extensions write it too.
 	cdpArrayKeys = []string{"expires", "size", "priority", "sourceScheme", "sourcePort", "sameParty", "partitionKeyOpaque"}
+	// Only the native file writes these: an object whose cookies hold
+	// them is a native file without its version, for the native decoder
+	// to refuse, never a storageState to rewrite.
+	nativeKeys = []string{"created", "lastAccess", "updated", "seq", "nameBase64", "valueBase64", "pathBase64"}
 )
 
 // sniffed is what telling a file's format found.
@@ -105,15 +109,17 @@ func sniffObject(body []byte) (sniffed, error) {
 	var cookies json.RawMessage
 	origins := false
 	for _, m := range members {
-		switch m.key {
-		case "version", "deleted":
+		switch {
+		case strings.EqualFold(m.key, "version"), strings.EqualFold(m.key, "deleted"):
+			// The native file, perhaps mistyped: its decoder says what
+			// is wrong with it.
 			return native, nil
-		case "cookies":
+		case m.key == "cookies":
 			if cookies != nil {
 				return sniffed{}, fmt.Errorf("%w: the key \"cookies\" is given twice", ErrCorrupt)
 			}
 			cookies = m.value
-		case "origins":
+		case m.key == "origins":
 			origins = true
 		}
 	}
@@ -125,7 +131,12 @@ func sniffObject(body []byte) (sniffed, error) {
 		return sniffed{}, fmt.Errorf("%w: \"cookies\" is not an array", ErrCorrupt)
 	}
 	s.objs = decodeRecords(s.records)
-	if !origins && anyKey(s.objs, cdpKeys) {
+	switch {
+	case anyKey(s.objs, nativeKeys):
+		return native, nil
+	case len(s.records) > 0 && !anyKey(s.objs, []string{"name"}):
+		return sniffed{}, fmt.Errorf("%w: a \"cookies\" array that holds no cookie (no object with a \"name\")", ErrCorrupt)
+	case !origins && anyKey(s.objs, cdpKeys):
 		s.format = formatCDP
 	}
 	return s, nil

@@ -47,6 +47,8 @@ func TestDetectFormat(t *testing.T) {
 		{"native as Save writes it", `{"version": 2, "cookies": []}`, FormatJSON},
 		{"native, keys in another order", `{ "cookies": [], "version": 2 }`, FormatJSON},
 		{"native without a version is the native decoder's to refuse", `{"cookies": [], "deleted": []}`, FormatJSON},
+		{"nor is a mistyped version a storageState", `{"Version": 2, "cookies": []}`, FormatJSON},
+		{"nor native records", `{"cookies": [{"name":"a","value":"1","domain":"x.com","hostOnly":false,"created":"2026-01-01T00:00:00Z"}]}`, FormatJSON},
 		{"storageState", `{"cookies": [` + rec + `], "origins": []}`, FormatPlaywright},
 		{"storageState without origins", `{"cookies": [{"name":"a","value":"1","domain":"x.com","path":"/","expires":-1}]}`, FormatPlaywright},
 		{"storageState, byte order mark", "\ufeff\n{\"cookies\": []}", FormatPlaywright},
@@ -71,6 +73,7 @@ func TestDetectFormat(t *testing.T) {
 		{"an array of no cookies", `[1, 2, {"x": 1}]`, "holds no cookie"},
 		{"cookies given twice", `{"cookies": [], "cookies": []}`, "given twice"},
 		{"cookies not an array", `{"cookies": {"a": 1}}`, `"cookies" is not an array`},
+		{"cookies of no cookie", `{"cookies": [1, {"id": 2}]}`, "holds no cookie"},
 		{"a broken array", "[\n{\"name\": ", "line 2"},
 	} {
 		_, err := DetectFormat([]byte(tc.data))
@@ -434,7 +437,7 @@ func TestImportCookieHeader(t *testing.T) {
 	// Over http, a __Host- cookie could not have been set (§5.7 step 21):
 	// refused, numbered, the others kept.
 	j = NewJar()
-	err = j.ImportCookieHeader(mustURL(t, "http://example.com/"), "a=1; __Host-x=2; b=3")
+	err = j.ImportCookieHeader(mustURL(t, "http://example.com/"), "a=1; ; __Host-x=2; b=3")
 	var fe *FileError
 	require.ErrorAs(t, err, &fe)
 	require.Len(t, fe.Lines, 1)
