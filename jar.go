@@ -254,7 +254,7 @@ func (j *Jar) SetCookies(u *url.URL, cookies []*http.Cookie) {
 			continue
 		}
 		if c, ok := fromHTTPCookie(hc); ok {
-			_ = j.store1(o, c, now, "")
+			_ = j.store1(o, c, now, nil)
 		}
 	}
 }
@@ -264,12 +264,12 @@ func (j *Jar) SetCookies(u *url.URL, cookies []*http.Cookie) {
 // browsers do: UTF-8, quotes, odd names and nameless cookies are kept.
 // Lines the RFC says to ignore are ignored.
 func (j *Jar) SetRawCookies(u *url.URL, setCookie []string) {
-	j.storeResponse(u, setCookie, "")
+	j.storeResponse(u, setCookie, nil)
 }
 
 // storeResponse stores the cookies of a response to u whose request carried
-// the Cookie header sent ("" when none or unknown; see serverDelete).
-func (j *Jar) storeResponse(u *url.URL, setCookie []string, sent string) {
+// the Cookie header sent (nil when unknown; see serverDelete).
+func (j *Jar) storeResponse(u *url.URL, setCookie []string, sent *string) {
 	o, err := newOrigin(u)
 	if err != nil {
 		return
@@ -298,5 +298,5 @@ func (j *Jar) SetRawCookie(u *url.URL, setCookie string) error {
 	}
 	j.mu.Lock()
 	defer j.unlock()
-	return j.store1(o, c, j.clock(), "")
+	return j.store1(o, c, j.clock(), nil)
 }

@@ -569,7 +569,8 @@ func TestServerDeletionIsAboutTheCopyTheRequestCarried(t *testing.T) {
 		{"a copy set since (a concurrent login) survives", "Y", "sid=X", "sid=Y"},
 		{"a copy already deleted by an earlier response stays deleted", "", "sid=X", ""},
 		{"a request that did not carry it deletes what the jar holds", "Y", "other=1", "other=1"},
-		{"with no request known, the jar's copy is deleted", "Y", "", ""},
+		{"a cookie neither carried nor held is not deleted: the server never saw it", "", "", ""},
+		{"with no request known, the jar's copy is deleted", "Y", "unknown", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -580,7 +581,11 @@ func TestServerDeletionIsAboutTheCopyTheRequestCarried(t *testing.T) {
 			if tt.sent == "other=1" {
 				j.SetRawCookies(u, []string{"other=1"})
 			}
-			j.storeResponse(u, []string{"sid=; Max-Age=0"}, tt.sent)
+			var sent *string
+			if tt.sent != "unknown" {
+				sent = &tt.sent
+			}
+			j.storeResponse(u, []string{"sid=; Max-Age=0"}, sent)
 			assert.Equal(t, tt.after, j.CookieHeader(u))
 		})
 	}
@@ -598,7 +603,8 @@ func TestServerDeletionLosesToANewerCopyInTheFile(t *testing.T) {
 	a.SetRawCookies(u, []string{"sid=Y"}) // a logs in again
 	require.NoError(t, a.Save(path))
 	// b's request still carried X; the server deletes it.
-	b.storeResponse(u, []string{"sid=; Max-Age=0"}, "sid=X")
+	sent := "sid=X"
+	b.storeResponse(u, []string{"sid=; Max-Age=0"}, &sent)
 	assert.Equal(t, "", b.CookieHeader(u))
 	require.NoError(t, b.Save(path))
 	require.NoError(t, b.Load(path))

@@ -36,11 +36,20 @@ var ErrLoggedOut = errors.New("httpsession: logged out")
 //
 // A request whose body cannot be sent again (no http.Request.GetBody) comes
 // back as it came, the logged-out response with an error wrapping
-// ErrLoggedOut; the caller closes that response's body. A request still
-// logged out after a fresh login fails the same way. A login that fails is
-// returned, wrapped, to every request waiting for it, and the next attempt
-// waits a backoff (1 s, doubling to a minute), so a broken login never
-// hammers the server. Context cancellation and Close end the waits.
+// ErrLoggedOut; so does a request still logged out after a fresh login. The
+// caller closes that response's body: check resp != nil, since other
+// errors come without a response. A login that fails is returned to every
+// request waiting for it, wrapping ErrLoggedOut and the LoginFunc's error;
+// for a backoff after it (1 s, doubling to a minute) requests that find
+// themselves logged out fail at once, without a response, so a broken
+// login never hammers the server. A fresh login that did not help fails
+// only its request. Context cancellation and Close end the waits; after
+// Close no login starts, and Close waits for one under way (whose context
+// it cancels). Each login is bounded by WithLoginTimeout.
+//
+// The LoginFunc is given a view of the session whose requests are never
+// checked; it must use that, or at least its ctx, for its requests. A
+// LoginFunc that panics fails the login.
 //
 // Logins happen only for requests the session sends itself (Get, Post, Do,
 // ...), which see the response after redirects; not for Client().
@@ -102,6 +111,23 @@ func WithLoginLock(l LoginLock) Option {
 	return func(c *sessionConfig) { c.loginLock = l }
 }
 
+// DefaultLoginTimeout bounds a login: the LoginFunc, and the wait for the
+// login lock of other processes. See WithLoginTimeout.
+const DefaultLoginTimeout = time.Minute
+
+// WithLoginTimeout bounds each login (default DefaultLoginTimeout): the
+// LoginFunc's context ends after d, and a login still running then fails,
+// so that a hung server or a LoginFunc waiting for itself never holds the
+// requests, or the other processes' logins, for ever. Zero or less keeps
+// the default.
+func WithLoginTimeout(d time.Duration) Option {
+	return func(c *sessionConfig) {
+		if d > 0 {
+			c.loginTimeout = d
+		}
+	}
+}
+
 // Login backoff after a failed login, doubling from min to max.
 const (
 	loginBackoffMin = time.Second
@@ -111,21 +137,26 @@ const (
 // loginState is a session's record of its logins.
 type loginState struct {
 	mu       sync.Mutex
-	gen      uint64        // successful logins seen by this session (its own and synced)
-	remote   uint64        // the LoginLock generation whose cookies the jar holds
-	inflight *loginCall    // the login under way, if any
-	failures int           // failed logins in a row
-	retryAt  time.Time     // no login before this, after a failure
-	lastErr  error         // the last failure
-	closed   chan struct{} // closed by Session.Close
-	waiting  atomic.Int32  // requests waiting for a login (for tests)
+	gen      uint64         // successful logins seen by this session (its own and synced)
+	remote   uint64         // the LoginLock generation whose cookies the jar holds
+	inflight *loginCall     // the login under way, if any
+	failures int            // failed logins in a row
+	retryAt  time.Time      // no login before this, after a failure
+	lastErr  error          // the last failure
+	closed   chan struct{}  // closed by Session.Close
+	isClosed bool           // Close has begun: no new login
+	rounds   sync.WaitGroup // logins under way, which Close waits for
+	waiting  atomic.Int32   // requests waiting for a login (for tests)
+	// genSynced reports that the latest generation was taken from
+	// another process rather than made here.
+	genSynced bool
 }
 
 // loginCall is one login, which the requests that wait for it share.
 type loginCall struct {
-	done   chan struct{}
-	err    error // set before done closes
-	synced bool  // took another process's login rather than logging in
+	done chan struct{}
+	ctx  context.Context // the login's own, ended by Close or loginTimeout
+	err  error           // set before done closes
 }
 
 // loginKey marks the context of a LoginFunc: its requests are not checked.
@@ -148,30 +179,29 @@ func (s *Session) doLoggedIn(req *http.Request) (*http.Response, error) {
 		return s.client.Do(req)
 	}
 	ctx := req.Context()
-	ownLogin := false
-	for attempt := 0; ; attempt++ {
+	last := false // the next send is the request's last
+	for sends := 1; ; sends++ {
 		gen := l.generation()
 		resp, err := s.client.Do(req)
 		if err != nil || !s.cfg.loggedOut(resp) {
 			return resp, err
 		}
-		if ownLogin || attempt >= 2 {
-			err := fmt.Errorf("%w: still logged out after a fresh login", ErrLoggedOut)
-			if ownLogin {
-				l.failed(err)
-			}
-			return resp, err
+		if last {
+			return resp, fmt.Errorf("%w: still logged out after a fresh login", ErrLoggedOut)
 		}
 		next, err := replayable(req)
 		if err != nil {
 			return resp, err
 		}
 		drain(resp)
-		own, err := s.ensureLogin(ctx, gen)
+		synced, err := s.ensureLogin(ctx, gen)
 		if err != nil {
 			return nil, err
 		}
-		ownLogin = own
+		// After a login made in this process, the request is sent again
+		// once. The login of another process that it took may be of an
+		// earlier expiry: then it may log in itself, once.
+		last = !synced || sends >= 2
 		req = next
 	}
 }
@@ -202,49 +232,53 @@ func drain(resp *http.Response) {
 }
 
 // ensureLogin makes sure a login newer than generation seen has happened:
-// it returns at once if one has, waits for the login under way, or logs in.
-// own reports that this call ran the login itself.
-func (s *Session) ensureLogin(ctx context.Context, seen uint64) (own bool, err error) {
+// it returns at once if one has, waits for the login under way, or starts
+// one. synced reports that the newest login was taken from another process
+// rather than made here.
+func (s *Session) ensureLogin(ctx context.Context, seen uint64) (synced bool, err error) {
 	l := s.login
 	for {
 		l.mu.Lock()
-		if l.gen > seen {
+		if l.isClosed {
 			l.mu.Unlock()
-			return false, nil
+			return false, fmt.Errorf("%w: no login after Close", ErrClosed)
 		}
-		if call := l.inflight; call != nil {
+		if l.gen > seen {
+			synced := l.genSynced
 			l.mu.Unlock()
-			if err := s.waitLogin(ctx, call.done); err != nil {
+			return synced, nil
+		}
+		call := l.inflight
+		if call == nil {
+			if wait := time.Until(l.retryAt); wait > 0 {
+				err := fmt.Errorf("%w: the last login failed; the next is allowed in %v: %w", ErrLoggedOut, wait.Round(time.Millisecond), l.lastErr)
+				l.mu.Unlock()
 				return false, err
 			}
-			if call.err != nil {
-				return false, call.err
-			}
-			continue
+			// The login runs on its own, with a context of its own: the
+			// requests waiting for it must not fail because the one that
+			// started it gave up, and it must not carry that request's
+			// values. Close cancels it, and it ends by loginTimeout.
+			rctx, cancel := context.WithTimeout(context.WithValue(context.Background(), loginKey{}, true), s.cfg.loginTimeout)
+			call = &loginCall{done: make(chan struct{}), ctx: rctx}
+			l.inflight = call
+			l.rounds.Add(1)
+			go s.loginRound(call, cancel)
 		}
-		if wait := time.Until(l.retryAt); wait > 0 {
-			err := fmt.Errorf("%w: the last login failed; the next is allowed in %v: %w", ErrLoggedOut, wait.Round(time.Millisecond), l.lastErr)
-			l.mu.Unlock()
-			return false, err
-		}
-		call := &loginCall{done: make(chan struct{})}
-		l.inflight = call
 		l.mu.Unlock()
-		// The login runs on its own, detached from this request's
-		// cancellation: the requests waiting for it must not fail because
-		// the one that started it gave up. Close cancels it.
-		go s.loginRound(context.WithoutCancel(ctx), call)
-		if err := s.waitLogin(ctx, call.done); err != nil {
+		if err := s.waitLogin(ctx, call); err != nil {
 			return false, err
 		}
-		return call.err == nil && !call.synced, call.err
+		if call.err != nil {
+			return false, call.err
+		}
 	}
 }
 
 // loginRound runs one login for everyone waiting on call.
-func (s *Session) loginRound(ctx context.Context, call *loginCall) {
+func (s *Session) loginRound(call *loginCall, cancel context.CancelFunc) {
 	l := s.login
-	ctx, cancel := context.WithCancel(ctx)
+	defer l.rounds.Done()
 	defer cancel()
 	go func() {
 		select {
@@ -253,43 +287,49 @@ func (s *Session) loginRound(ctx context.Context, call *loginCall) {
 		case <-call.done:
 		}
 	}()
-	synced, err := s.runLogin(ctx)
+	synced, err := s.runLogin(call.ctx)
 	l.mu.Lock()
+	defer l.mu.Unlock()
 	l.inflight = nil
 	switch {
 	case err == nil:
 		l.gen++
+		l.genSynced = synced
 		l.failures, l.lastErr, l.retryAt = 0, nil, time.Time{}
-	case ctx.Err() != nil:
+	case l.isClosed:
 		err = fmt.Errorf("%w: the login was cancelled: %w", ErrClosed, err)
 	default:
+		if !errors.Is(err, ErrLoggedOut) {
+			err = fmt.Errorf("%w: %w", ErrLoggedOut, err)
+		}
 		l.failedLocked(err)
 	}
-	call.err, call.synced = err, synced
+	call.err = err
 	close(call.done)
-	l.mu.Unlock()
 }
 
-// waitLogin waits for done, ctx or Close.
-func (s *Session) waitLogin(ctx context.Context, done <-chan struct{}) error {
+// waitLogin waits for call, ctx or Close. A login that outlives its
+// timeout ends the wait too: its own requests, if they wrongly wait for it
+// (a LoginFunc that does not use its ctx or its session), fail instead of
+// waiting for ever.
+func (s *Session) waitLogin(ctx context.Context, call *loginCall) error {
 	s.login.waiting.Add(1)
 	defer s.login.waiting.Add(-1)
 	select {
-	case <-done:
+	case <-call.done:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-s.login.closed:
 		return fmt.Errorf("%w: while waiting for a login", ErrClosed)
+	case <-call.ctx.Done():
+		select {
+		case <-call.done:
+			return nil
+		default:
+		}
+		return fmt.Errorf("%w: the login did not end within %v", ErrLoggedOut, s.cfg.loginTimeout)
 	}
-}
-
-// failed records a login that failed or did not help: the next waits a
-// backoff.
-func (l *loginState) failed(err error) {
-	l.mu.Lock()
-	l.failedLocked(err)
-	l.mu.Unlock()
 }
 
 func (l *loginState) failedLocked(err error) {
@@ -353,26 +393,49 @@ func (s *Session) runLogin(ctx context.Context) (synced bool, err error) {
 	return false, err
 }
 
-// callLogin runs the LoginFunc, with a context that marks its requests.
-func (s *Session) callLogin(ctx context.Context) error {
+// callLogin runs the LoginFunc with the session's login view, whose
+// requests are never checked (see loginView), and a context that marks
+// them too. A LoginFunc that panics fails the login rather than the
+// process: it runs on a goroutine of the session's.
+func (s *Session) callLogin(ctx context.Context) (err error) {
 	start := time.Now()
-	err := s.cfg.login(context.WithValue(ctx, loginKey{}, true), s)
-	if err != nil {
-		err = fmt.Errorf("httpsession: login failed: %w", err)
-		if s.cfg.logger != nil {
-			s.cfg.logger.Warn("httpsession: login failed", "error", redactText(err.Error()), "elapsed", time.Since(start))
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("httpsession: login failed: LoginFunc panicked: %v", r)
 		}
-		return err
-	}
-	if s.cfg.logger != nil {
-		s.cfg.logger.Info("httpsession: logged in", "elapsed", time.Since(start))
+		if err != nil {
+			if s.cfg.logger != nil {
+				s.cfg.logger.Warn("httpsession: login failed", "error", redactText(err.Error()), "elapsed", time.Since(start))
+			}
+			return
+		}
+		if s.cfg.logger != nil {
+			s.cfg.logger.Info("httpsession: logged in", "elapsed", time.Since(start))
+		}
+	}()
+	if err := s.cfg.login(ctx, s.loginView()); err != nil {
+		return fmt.Errorf("httpsession: login failed: %w", err)
 	}
 	return nil
 }
 
+// loginView is the session as a LoginFunc sees it: the same jar, client,
+// defaults and file, without the logged-out check, so that none of its
+// requests waits for the login it is part of, whatever their context.
+func (s *Session) loginView() *Session {
+	return &Session{jar: s.jar, client: s.client, cfg: s.cfg, baseURL: s.baseURL, path: s.path, format: s.format}
+}
+
 // publishLogin makes a fresh login's cookies visible to the others before
-// the login lock records it: an Open session saves its file.
+// the login lock records it: an Open session saves its file. A session
+// closed meanwhile records nothing: nothing writes its file after Close.
 func (s *Session) publishLogin() error {
+	s.login.mu.Lock()
+	closed := s.login.isClosed
+	s.login.mu.Unlock()
+	if closed {
+		return fmt.Errorf("%w: the login ended after Close", ErrClosed)
+	}
 	if s.path == "" {
 		return nil
 	}

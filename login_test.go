@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -311,9 +313,204 @@ func TestLoginThatDoesNotHelp(t *testing.T) {
 	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
 	drain(resp)
 	assert.Equal(t, 1, site.count())
-	_, err = getPage(t, s)
-	require.ErrorIs(t, err, ErrLoggedOut, "a useless login backs off too")
+	// It fails only its own request: the login itself worked, so the
+	// session does not back off, and the next request logs in again.
+	resp, err = s.Get(context.Background(), "/page")
+	require.ErrorIs(t, err, ErrLoggedOut)
+	require.NotNil(t, resp)
+	drain(resp)
+	assert.Equal(t, 2, site.count())
+}
+
+// A request is sent again once after a login of this process, however many
+// requests wait for that login: an always-401 page costs one login and two
+// sends per request.
+func TestLoginRequestIsSentAgainOnce(t *testing.T) {
+	var sends atomic.Int32
+	var logins atomic.Int32
+	gate := make(chan struct{})
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/login" {
+			logins.Add(1)
+			<-gate
+			return
+		}
+		sends.Add(1)
+		w.WriteHeader(http.StatusUnauthorized)
+	}))
+	t.Cleanup(ts.Close)
+	login := func(ctx context.Context, s *Session) error {
+		resp, err := s.Post(ctx, "/login", nil)
+		if err != nil {
+			return err
+		}
+		drain(resp)
+		return nil
+	}
+	s := sessNew(t, WithBaseURL(ts.URL), WithLogin(login))
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() {
+			resp, err := s.Get(context.Background(), "/forbidden")
+			if resp != nil {
+				drain(resp)
+			}
+			errs <- err
+		}()
+	}
+	waitFor(t, "both requests to wait for the login", func() bool { return loginWaiters(s) == 2 })
+	close(gate)
+	for range 2 {
+		require.ErrorIs(t, <-errs, ErrLoggedOut)
+	}
+	assert.Equal(t, int32(1), logins.Load())
+	assert.Equal(t, int32(4), sends.Load(), "each request sent twice")
+}
+
+func TestNoLoginAfterClose(t *testing.T) {
+	site, base := newLoginSite(t, false)
+	var calls atomic.Int32
+	path := t.TempDir() + "/c.json"
+	s, err := Open(path, WithBaseURL(base), WithLogin(formLogin(&calls)))
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+	before, err := os.ReadFile(path)
+	require.NoError(t, err)
+	for range 20 {
+		resp, err := s.Get(context.Background(), "/page")
+		require.ErrorIs(t, err, ErrClosed)
+		assert.Nil(t, resp)
+	}
+	assert.Zero(t, calls.Load())
+	assert.Zero(t, site.count())
+	after, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, before, after, "nothing writes the file after Close")
+	_, err = os.Stat(path + ".login")
+	assert.ErrorIs(t, err, fs.ErrNotExist)
+}
+
+// Close cancels a login under way and waits for it: nothing it does is
+// saved after Close returns.
+func TestCloseWaitsForALoginUnderWay(t *testing.T) {
+	_, base := newLoginSite(t, false)
+	entered := make(chan struct{})
+	var finished atomic.Bool
+	login := func(ctx context.Context, s *Session) error {
+		close(entered)
+		<-ctx.Done() // Close cancels it
+		_ = s.Jar().Set(Cookie{Name: "late", Value: "1", Domain: "127.0.0.1", HostOnly: true})
+		finished.Store(true)
+		return ctx.Err()
+	}
+	path := t.TempDir() + "/c.json"
+	s, err := Open(path, WithBaseURL(base), WithLogin(login))
+	require.NoError(t, err)
+	errc := make(chan error, 1)
+	go func() { _, err := getPage(t, s); errc <- err }()
+	<-entered
+	require.NoError(t, s.Close())
+	assert.True(t, finished.Load(), "Close returned after the login ended")
+	require.ErrorIs(t, <-errc, ErrClosed)
+	_, err = os.Stat(path + ".login")
+	assert.ErrorIs(t, err, fs.ErrNotExist, "the cancelled login recorded nothing")
+}
+
+// A LoginFunc that uses the outer session and context.Background() waits
+// for its own login: the login's timeout ends that, and the login fails
+// rather than hanging for ever.
+func TestLoginWaitingForItselfEndsWithItsTimeout(t *testing.T) {
+	_, base := newLoginSite(t, false)
+	var outer *Session
+	login := func(ctx context.Context, _ *Session) error {
+		resp, err := outer.Get(context.Background(), "/page") // the mistake under test
+		if err != nil {
+			return err
+		}
+		drain(resp)
+		return nil
+	}
+	outer = sessNew(t, WithBaseURL(base), WithLogin(login), WithLoginTimeout(200*time.Millisecond))
+	_, err := getPage(t, outer)
+	require.ErrorIs(t, err, ErrLoggedOut)
+}
+
+// The LoginFunc's own session view never waits for the login, whatever
+// context its requests use.
+func TestLoginViewIsNeverChecked(t *testing.T) {
+	site, base := newLoginSite(t, false)
+	login := func(_ context.Context, s *Session) error {
+		resp, err := s.Get(context.Background(), "/page") // 401, not checked
+		if err != nil {
+			return err
+		}
+		drain(resp)
+		resp, err = s.PostForm(context.Background(), "/login", url.Values{"password": {"pw"}})
+		if err != nil {
+			return err
+		}
+		drain(resp)
+		return nil
+	}
+	s := sessNew(t, WithBaseURL(base), WithLogin(login))
+	body, err := getPage(t, s)
+	require.NoError(t, err)
+	assert.Equal(t, "page", body)
 	assert.Equal(t, 1, site.count())
+}
+
+func TestLoginFuncThatPanicsFailsTheLogin(t *testing.T) {
+	_, base := newLoginSite(t, false)
+	login := func(context.Context, *Session) error {
+		var m map[string]int
+		m["boom"]++
+		return nil
+	}
+	s := sessNew(t, WithBaseURL(base), WithLogin(login))
+	_, err := getPage(t, s)
+	require.ErrorIs(t, err, ErrLoggedOut)
+	assert.ErrorContains(t, err, "panicked")
+}
+
+// The login's requests carry none of the values of the request that
+// started it: not its per-request cookies, headers or credentials.
+func TestLoginDoesNotInheritTheRequest(t *testing.T) {
+	var loginCookie, loginAuth string
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/login" {
+			loginCookie, loginAuth = r.Header.Get("Cookie"), r.Header.Get("Authorization")
+			http.SetCookie(w, &http.Cookie{Name: "sid", Value: "1"})
+			return
+		}
+		if _, err := r.Cookie("sid"); err != nil {
+			w.WriteHeader(http.StatusUnauthorized)
+		}
+	}))
+	t.Cleanup(ts.Close)
+	login := func(ctx context.Context, s *Session) error {
+		resp, err := s.Post(ctx, "/login", nil)
+		if err != nil {
+			return err
+		}
+		drain(resp)
+		return nil
+	}
+	s := sessNew(t, WithBaseURL(ts.URL), WithLogin(login))
+	resp, err := s.Get(context.Background(), "/x", Cookies(&http.Cookie{Name: "tracking", Value: "only-here"}), BearerToken("req-token"))
+	require.NoError(t, err)
+	drain(resp)
+	assert.Empty(t, loginCookie)
+	assert.Empty(t, loginAuth)
+}
+
+func TestFailedLoginWrapsErrLoggedOut(t *testing.T) {
+	site, base := newLoginSite(t, false)
+	site.fail = true
+	var calls atomic.Int32
+	s := sessNew(t, WithBaseURL(base), WithLogin(formLogin(&calls)))
+	_, err := getPage(t, s)
+	require.ErrorIs(t, err, ErrLoggedOut)
+	assert.ErrorContains(t, err, "status 403")
 }
 
 func TestLoginFunctionThatHitsTheLoggedOutPage(t *testing.T) {

@@ -46,6 +46,7 @@ type sessionConfig struct {
 	login        LoginFunc
 	loggedOut    func(*http.Response) bool
 	loginLock    LoginLock
+	loginTimeout time.Duration
 }
 
 // authFunc sets a request's credentials.
@@ -59,6 +60,7 @@ func defaultSessionConfig() sessionConfig {
 		query:        make(url.Values),
 		maxRedirects: DefaultMaxRedirects,
 		saveInterval: DefaultSaveInterval,
+		loginTimeout: DefaultLoginTimeout,
 	}
 }
 

@@ -147,7 +147,7 @@ func FuzzParseSetCookie(f *testing.F) {
 		j := NewJar()
 		for _, o := range []origin{{host: "www.example.com", defaultPath: "/"}, {host: "127.0.0.1", secure: true, defaultPath: "/a"}} {
 			j.mu.Lock()
-			_ = j.store1(o, c, time.Unix(1e9, 0), "")
+			_ = j.store1(o, c, time.Unix(1e9, 0), nil)
 			j.mu.Unlock()
 		}
 		_ = j.All()

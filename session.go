@@ -167,6 +167,10 @@ func Open(path string, opts ...Option) (*Session, error) {
 			return nil, fmt.Errorf("httpsession: open %s: %w", path, err)
 		}
 		s.login.remote = gen
+		if err := probeLockFile(fl.lockPath()); err != nil {
+			s.closeIdle()
+			return nil, fmt.Errorf("httpsession: open %s: %w", path, err)
+		}
 	}
 	var loadErr error
 	err = s.jar.Load(path)
@@ -291,6 +295,9 @@ func (s *Session) Close() error {
 	}
 	s.closed = true
 	if s.login != nil {
+		s.login.mu.Lock()
+		s.login.isClosed = true
+		s.login.mu.Unlock()
 		close(s.login.closed)
 	}
 	if s.timer != nil {
@@ -301,6 +308,11 @@ func (s *Session) Close() error {
 	// An autosave that had already begun finishes first, so that nothing
 	// writes the file after Close returns.
 	s.saving.Wait()
+	if s.login != nil {
+		// A login under way was cancelled; it saves nothing now, but
+		// may still be writing what it began.
+		s.login.rounds.Wait()
+	}
 	var err error
 	if s.path != "" {
 		err = s.save()

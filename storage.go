@@ -14,8 +14,8 @@ import (
 //
 // A cookie that is already expired deletes the copy the client had when it
 // sent the request (serverDelete), and sent is the Cookie header the
-// request carried ("" when none or unknown).
-func (j *Jar) store1(o origin, c setCookie, now time.Time, sent string) error {
+// request carried (nil when unknown).
+func (j *Jar) store1(o origin, c setCookie, now time.Time, sent *string) error {
 	e, expired, err := j.rules(o, c, now)
 	if err != nil {
 		return err
@@ -32,26 +32,33 @@ func (j *Jar) store1(o origin, c setCookie, now time.Time, sent string) error {
 // to the copy of the cookie it was about: the one the request carried.
 //
 // A server deletes what it was sent; it cannot mean a copy it never saw.
-// So the deletion is a change made just after the change that stored the
-// copy this jar holds, not one made now: a newer copy set elsewhere in the
-// meantime (another process's fresh login, written to the shared file or
-// to Redis) is newer than the deletion and survives it, wherever the two
-// meet. And when the request carried a value of that name that is no
-// longer what the jar holds (a concurrent response replaced or deleted
-// it), the deletion is about that older copy and changes nothing. A
-// deletion of a cookie the request did not carry and the jar does not hold
-// is recorded as a change made now. The caller holds j.mu.
-func (j *Jar) serverDelete(e *entry, now time.Time, sentHeader string) {
+// So the deletion is a change made at the time of the change that stored
+// the copy this jar holds, not one made now: at that tie the deletion wins
+// (history.go), and any newer copy set elsewhere in the meantime (another
+// process's fresh login, written to the shared file or to Redis) wins over
+// the deletion wherever the two meet. When the request carried a value of
+// that name that is not what the jar holds now (a concurrent response
+// replaced or deleted it), the deletion is about that older copy and
+// changes nothing; so is a deletion of a cookie the request did not carry
+// and the jar does not hold. With sent unknown (SetRawCookies), a deletion
+// of a cookie the jar does not hold is recorded as a change made now. The
+// caller holds j.mu.
+//
+// The price: another jar that refreshed the very same value after this jar
+// last saw it (a sliding expiry) keeps it. The server has ended that
+// session anyway, and the next request finds itself logged out.
+func (j *Jar) serverDelete(e *entry, now time.Time, sentHeader *string) {
 	// Parsed only here: most responses delete nothing.
 	var sent []*http.Cookie
-	if sentHeader != "" {
-		sent = parseCookieHeader(sentHeader)
+	if sentHeader != nil && *sentHeader != "" {
+		sent = parseCookieHeader(*sentHeader)
 	}
 	old := j.store.get(e.id())
 	if old == nil {
-		if carriedName(sent, e.Name) {
-			// The copy the request carried is gone already: an earlier
-			// response deleted or replaced it.
+		if sentHeader != nil {
+			// Not held: either the copy the request carried is gone
+			// already (an earlier response deleted or replaced it), or
+			// the server deletes a cookie it was never sent.
 			return
 		}
 		j.commit(e, true, time.Time{}, now)
@@ -60,7 +67,7 @@ func (j *Jar) serverDelete(e *entry, now time.Time, sentHeader string) {
 	if carriedOther(sent, &old.Cookie) {
 		return
 	}
-	j.commit(e, true, old.updated.Add(time.Nanosecond), now)
+	j.commit(e, true, old.updated, now)
 }
 
 // carriedName reports whether the request carried a cookie of that name.

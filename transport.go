@@ -91,7 +91,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		before := t.Jar.changeCount()
 		// What the request carried tells a deletion which copy of a
 		// cookie the server saw (see Jar.serverDelete).
-		t.Jar.storeResponse(req.URL, lines, h)
+		t.Jar.storeResponse(req.URL, lines, &h)
 		if t.changed != nil && t.Jar.changeCount() != before {
 			t.changed()
 		}

@@ -32,6 +32,9 @@ const DefaultLoginLease = 30 * time.Second
 // loginPoll is how often a worker waiting for another's login looks again.
 const loginPoll = 25 * time.Millisecond
 
+// releaseTimeout bounds the flush and the release after a login.
+const releaseTimeout = 30 * time.Second
+
 // ErrLeaseLost is returned when a login took so long that its lease ran out
 // and another worker may have taken it: the login is not recorded.
 var ErrLeaseLost = errors.New("redisjar: login lease lost")
@@ -123,7 +126,9 @@ func (s *Store) holdLease(ctx context.Context, tok string, ttl time.Duration) (u
 		once.Do(func() {
 			close(stop)
 			wg.Wait()
-			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ttl)
+			// Flushing and releasing get their own time, not the
+			// lease's: a short lease must not fail a login that worked.
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), max(ttl, releaseTimeout))
 			defer cancel()
 			flag := "0"
 			if loggedIn {

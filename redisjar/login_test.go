@@ -226,3 +226,16 @@ func TestFleetLostLeaseIsNotRecorded(t *testing.T) {
 	_, _, err = store.AcquireLogin(cctx)
 	require.ErrorIs(t, err, context.Canceled)
 }
+
+// A lease given in the wrong unit (30 for 30 s is 30 ns) is raised to the
+// minimum rather than crash the renewal ticker or fail every login.
+func TestFleetTinyLeaseIsRaised(t *testing.T) {
+	t.Parallel()
+	client := startRedis(t).client()
+	site := newFleetSite(t)
+	store, _ := openStore(t, client, "tiny", redisjar.WithLoginLease(30))
+	s, err := store.Session(httpsession.WithBaseURL(site.url), httpsession.WithLogin(fleetLogin))
+	require.NoError(t, err)
+	require.NoError(t, fetchPage(s))
+	assert.Equal(t, 1, site.count())
+}

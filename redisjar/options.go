@@ -145,11 +145,16 @@ func WithMaxPending(n int) Option {
 
 // WithLoginLease sets how long a worker's login lease lasts without renewal
 // (default DefaultLoginLease): how long the fleet waits for a worker that
-// died while logging in. The holder renews it every third of d.
+// died while logging in. The holder renews it every third of d. Values
+// below MinLoginLease are raised to it; zero or less keeps the default.
 func WithLoginLease(d time.Duration) Option {
 	return func(c *config) {
 		if d > 0 {
-			c.loginLease = d
+			c.loginLease = max(d, MinLoginLease)
 		}
 	}
 }
+
+// MinLoginLease is the shortest login lease: Redis counts TTLs in
+// milliseconds, and a lease must outlast a round trip or two.
+const MinLoginLease = 100 * time.Millisecond
