@@ -357,7 +357,7 @@ func (j *Jar) ImportCookieHeader(u *url.URL, header string) error {
 		err := errEmptyCookie
 		if name != "" || value != "" {
 			c := setCookie{name: name, value: value, path: "/", secure: o.secure}
-			err = j.store1(o, c, now, "")
+			err = j.store1(o, c, now, nil)
 		}
 		if err != nil {
 			bad = append(bad, LineError{Line: n, Err: fmt.Errorf("cookie %q: %w", name, err), Record: true})
