@@ -49,7 +49,9 @@ import (
 //     partitioned (CHIPS) cookie, "https://example.com"; an object with
 //     "topLevelSite" is read too. It becomes the jar's partition of that
 //     site (the registrable domain with its scheme) and sets Partitioned.
-//     "_crHasCrossSiteAncestor" is not kept.
+//     "_crHasCrossSiteAncestor" is not kept; it is written false beside
+//     partitionKey, as Playwright's Chromium needs it to set a partitioned
+//     cookie at all (Playwright 1.65 silently drops one without it).
 //   - Other keys of a record are ignored; the value's quotes, if the jar
 //     received it quoted, are part of "value".
 //
@@ -69,6 +71,9 @@ type playwrightCookie struct {
 	Secure       bool        `json:"secure"`
 	SameSite     string      `json:"sameSite,omitempty"`
 	PartitionKey string      `json:"partitionKey,omitempty"`
+	// Chromium's CHIPS ancestor bit, which Playwright needs beside
+	// partitionKey: false, the partition of the top-level site itself.
+	CrossSiteAncestor *bool `json:"_crHasCrossSiteAncestor,omitempty"`
 }
 
 func playwrightRecord(c *Cookie, partition string) any {
@@ -76,11 +81,15 @@ func playwrightRecord(c *Cookie, partition string) any {
 	if !c.Expires.IsZero() {
 		expires = writeExpiry(c.Expires)
 	}
-	return &playwrightCookie{
+	r := &playwrightCookie{
 		Name: c.Name, Value: quotedValue(c), Domain: dottedDomain(c), Path: c.Path,
 		Expires: expires, HttpOnly: c.HttpOnly, Secure: c.Secure,
 		SameSite: sameSiteTitle(c.SameSite), PartitionKey: partition,
 	}
+	if partition != "" {
+		r.CrossSiteAncestor = new(bool)
+	}
+	return r
 }
 
 func readPlaywright(r jsonRecord) (Cookie, string, error) {

@@ -356,8 +356,12 @@ func (j *Jar) ImportCookieHeader(u *url.URL, header string) error {
 		seen[name] = true
 		err := errEmptyCookie
 		if name != "" || value != "" {
+			// A session cookie, never expired: no deletion to weigh.
+			var e entry
 			c := setCookie{name: name, value: value, path: "/", secure: o.secure}
-			err = j.store1(o, c, now, nil)
+			if e, _, err = j.rules(o, c, now); err == nil {
+				j.commit(&e, false, time.Time{}, now)
+			}
 		}
 		if err != nil {
 			bad = append(bad, LineError{Line: n, Err: fmt.Errorf("cookie %q: %w", name, err), Record: true})
