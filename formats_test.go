@@ -210,11 +210,25 @@ func TestExportWritesEachFormatsSpelling(t *testing.T) {
 	assert.Contains(t, ce, `"session": true`)
 	assert.NotContains(t, ce, "storeId")
 
+	var viaWrite bytes.Buffer
+	require.NoError(t, j.WriteNetscape(&viaWrite))
+	assert.Equal(t, viaWrite.String(), out(FormatNetscape), "Export(FormatNetscape) is WriteNetscape")
+
 	cdp := out(FormatCDP)
 	for _, s := range []string{`"expires": -1,`, `"size": 5,`, `"session": true,`, `"priority": "Medium"`,
 		`"sourceScheme": "Unset"`, `"sourcePort": -1`, `"domain": ".example.com"`} {
 		assert.Contains(t, cdp, s)
 	}
+}
+
+func TestExportWritesPartitionsAsEachProgramTakesThem(t *testing.T) {
+	j := NewJar()
+	j.SetRawCookies(mustURL(t, "https://cdn.example.com/"), []string{"chips=1; Secure; Path=/; Partitioned"})
+	var pw, cdp bytes.Buffer
+	require.NoError(t, j.Export(&pw, FormatPlaywright))
+	require.NoError(t, j.Export(&cdp, FormatCDP))
+	assert.Contains(t, pw.String(), "\"partitionKey\": \"https://example.com\",\n      \"_crHasCrossSiteAncestor\": false\n")
+	assert.Contains(t, cdp.String(), "\"partitionKey\": {\n      \"topLevelSite\": \"https://example.com\",\n      \"hasCrossSiteAncestor\": false\n    }")
 }
 
 func TestExportLeavesOutWhatAFormatCannotHold(t *testing.T) {
