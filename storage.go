@@ -70,16 +70,6 @@ func (j *Jar) serverDelete(e *entry, now time.Time, sentHeader *string) {
 	j.commit(e, true, old.updated, now)
 }
 
-// carriedName reports whether the request carried a cookie of that name.
-func carriedName(sent []*http.Cookie, name string) bool {
-	for _, s := range sent {
-		if s.Name == name {
-			return true
-		}
-	}
-	return false
-}
-
 // carriedOther reports whether the request carried a cookie named like c
 // but never c's own value: it was sent before c replaced that value. sent
 // holds the pairs of the Cookie header as written (quotes included).
