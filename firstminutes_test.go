@@ -53,11 +53,33 @@ func TestScriptsTestRunsEveryModule(t *testing.T) {
 // Item 13: a nested module requires the core by the version it is
 // released with, which `go get` can download; v0.0.0 exists nowhere.
 func TestNestedModulesRequireTheReleasedCore(t *testing.T) {
-	gomod, err := os.ReadFile("redisjar/go.mod")
+	for _, mod := range nestedModules(t) {
+		gomod, err := os.ReadFile(filepath.Join(mod, "go.mod"))
+		require.NoError(t, err)
+		m := regexp.MustCompile(`(?m)^\s*(?:require\s+)?github\.com/httpsession/httpsession (\S+)`).FindSubmatch(gomod)
+		require.NotNil(t, m, "%s requires the core", mod)
+		assert.Equal(t, "v"+Version, string(m[1]), mod)
+	}
+}
+
+// nestedModules lists the directories below the root that hold a go.mod.
+func nestedModules(t *testing.T) []string {
+	t.Helper()
+	var mods []string
+	err := filepath.WalkDir(".", func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && path != "." && (d.Name() == "testdata" || d.Name() == "node_modules" || strings.HasPrefix(d.Name(), ".")) {
+			return filepath.SkipDir
+		}
+		if d.Name() == "go.mod" && path != "go.mod" {
+			mods = append(mods, filepath.Dir(path))
+		}
+		return nil
+	})
 	require.NoError(t, err)
-	m := regexp.MustCompile(`(?m)^\s*(?:require\s+)?github\.com/httpsession/httpsession (\S+)`).FindSubmatch(gomod)
-	require.NotNil(t, m, "redisjar requires the core")
-	assert.Equal(t, "v"+Version, string(m[1]))
+	return mods
 }
 
 // Item 13: go.mod and go.sum are tidy in every module.
@@ -70,7 +92,7 @@ func TestGoModTidy(t *testing.T) {
 		requireInCI(t, "the go command is not on PATH")
 		return
 	}
-	for _, dir := range []string{".", "redisjar"} {
+	for _, dir := range append([]string{"."}, nestedModules(t)...) {
 		cmd := exec.Command(goCmd, "mod", "tidy", "-diff")
 		cmd.Dir = dir
 		out, err := cmd.CombinedOutput()
