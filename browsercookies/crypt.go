@@ -278,25 +278,25 @@ func localStateKey(localState []byte, dpapi func([]byte) ([]byte, error)) ([]byt
 		} `json:"os_crypt"`
 	}
 	if err := json.Unmarshal(localState, &state); err != nil {
-		return nil, fmt.Errorf("Local State: %w", err)
+		return nil, fmt.Errorf("the Local State file: %w", err)
 	}
 	if state.OSCrypt.EncryptedKey == "" {
-		return nil, errors.New("Local State has no os_crypt.encrypted_key")
+		return nil, errors.New("the Local State file has no os_crypt.encrypted_key")
 	}
 	blob, err := base64.StdEncoding.DecodeString(state.OSCrypt.EncryptedKey)
 	if err != nil {
-		return nil, fmt.Errorf("Local State os_crypt.encrypted_key: %w", err)
+		return nil, fmt.Errorf("the Local State file's os_crypt.encrypted_key: %w", err)
 	}
 	blob, ok := bytes.CutPrefix(blob, []byte("DPAPI"))
 	if !ok {
-		return nil, errors.New(`Local State os_crypt.encrypted_key does not start with "DPAPI"`)
+		return nil, errors.New(`the Local State file's os_crypt.encrypted_key does not start with "DPAPI"`)
 	}
 	key, err := dpapi(blob)
 	if err != nil {
 		return nil, err
 	}
 	if len(key) != 32 {
-		return nil, fmt.Errorf("Local State key is %d bytes, not 32", len(key))
+		return nil, fmt.Errorf("the Local State key is %d bytes, not 32", len(key))
 	}
 	return key, nil
 }

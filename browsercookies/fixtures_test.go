@@ -21,6 +21,8 @@ CREATE TABLE cookies(creation_utc INTEGER NOT NULL,host_key TEXT NOT NULL,top_fr
 CREATE UNIQUE INDEX cookies_unique_index ON cookies(host_key, top_frame_site_key, has_cross_site_ancestor, name, path, source_scheme, source_port)`
 )
 
+const day = 24 * time.Hour
+
 // ffRow is one moz_cookies row.
 type ffRow struct {
 	id                int64

@@ -2,7 +2,10 @@
 
 package browsercookies
 
-import "context"
+import (
+	"context"
+	"slices"
+)
 
 // platformKeys: on Linux and the other Unix systems Chromium keeps its
 // v11 password in the Secret Service.
@@ -11,4 +14,20 @@ func platformKeys(d *decryptor, s *source) {
 	d.keyringPasswords = func(ctx context.Context) ([][]byte, error) {
 		return secretServicePasswords(ctx, apps)
 	}
+}
+
+// secretApps returns the Secret Service applications whose passwords may
+// decrypt b's values: b's own, or for a database of an unknown browser
+// every one there is.
+func secretApps(b *browser) []string {
+	if b != nil && b.secretApp != "" {
+		return []string{b.secretApp}
+	}
+	var apps []string
+	for _, b := range browsers {
+		if b.secretApp != "" && !slices.Contains(apps, b.secretApp) {
+			apps = append(apps, b.secretApp)
+		}
+	}
+	return apps
 }

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strings"
 )
 
@@ -485,20 +484,4 @@ func readProfilesINI(path string) (profiles []iniProfile, installs []string, err
 		return nil, nil, fmt.Errorf("browsercookies: %s: %w", path, err)
 	}
 	return profiles, installs, nil
-}
-
-// secretApps returns the Secret Service applications whose passwords may
-// decrypt b's values: b's own, or for a database of an unknown browser
-// every one there is.
-func secretApps(b *browser) []string {
-	if b != nil && b.secretApp != "" {
-		return []string{b.secretApp}
-	}
-	var apps []string
-	for _, b := range browsers {
-		if b.secretApp != "" && !slices.Contains(apps, b.secretApp) {
-			apps = append(apps, b.secretApp)
-		}
-	}
-	return apps
 }

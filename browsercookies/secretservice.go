@@ -51,7 +51,7 @@ func secretServicePasswords(ctx context.Context, apps []string) ([][]byte, error
 	for _, app := range apps {
 		var unlocked, locked []dbus.ObjectPath
 		if err := svc.CallWithContext(ctx, secretsInterface+".SearchItems", 0, map[string]string{"application": app}).Store(&unlocked, &locked); err != nil {
-			errs = append(errs, fmt.Errorf("Secret Service search for application=%s: %w", app, err))
+			errs = append(errs, fmt.Errorf("the Secret Service search for application=%s: %w", app, err))
 			continue
 		}
 		if len(locked) > 0 {
@@ -60,9 +60,9 @@ func secretServicePasswords(ctx context.Context, apps []string) ([][]byte, error
 			err := svc.CallWithContext(ctx, secretsInterface+".Unlock", 0, locked).Store(&now, &prompt)
 			switch {
 			case err != nil:
-				errs = append(errs, fmt.Errorf("Secret Service: unlocking the item of application=%s: %w", app, err))
+				errs = append(errs, fmt.Errorf("the Secret Service: unlocking the item of application=%s: %w", app, err))
 			case len(now) == 0 && prompt != "/":
-				errs = append(errs, fmt.Errorf("Secret Service: the item of application=%s is locked (unlock the keyring first)", app))
+				errs = append(errs, fmt.Errorf("the Secret Service: the item of application=%s is locked (unlock the keyring first)", app))
 			}
 			unlocked = append(unlocked, now...)
 		}
@@ -76,7 +76,7 @@ func secretServicePasswords(ctx context.Context, apps []string) ([][]byte, error
 			ContentType string
 		}
 		if err := svc.CallWithContext(ctx, secretsInterface+".GetSecrets", 0, unlocked, session).Store(&secrets); err != nil {
-			errs = append(errs, fmt.Errorf("Secret Service: reading the secret of application=%s: %w", app, err))
+			errs = append(errs, fmt.Errorf("the Secret Service: reading the secret of application=%s: %w", app, err))
 			continue
 		}
 		for _, item := range unlocked {

@@ -266,12 +266,9 @@ func asBlob(v any, field string) ([]byte, error) {
 	return nil, fmt.Errorf("%w: %s is not a blob", ErrOutOfRange, field)
 }
 
-// Times a cookie may hold: from the Unix epoch up to the year 9999, which
-// every cookie file format can write.
-var (
-	minTime = time.Unix(0, 0).UTC()
-	maxTime = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
-)
+// maxTime is the latest time a cookie may hold (from the Unix epoch on):
+// the end of the year 9999, which every cookie file format can write.
+var maxTime = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
 
 // unixMicro converts microseconds since 1970, checking the range.
 func unixMicro(us int64, field string) (time.Time, error) {
