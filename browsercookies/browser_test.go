@@ -4,6 +4,7 @@ package browsercookies
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -11,11 +12,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/godbus/dbus/v5"
 	"github.com/httpsession/httpsession"
 )
 
@@ -130,9 +133,23 @@ func newCookieServer(t *testing.T) *cookieServer {
 // group (SIGTERM, then SIGKILL) when stop is called or the test ends.
 func startBrowser(t *testing.T, home string, name string, args ...string) (stop func()) {
 	t.Helper()
+	return startProcess(t, home, nil, "", name, args...)
+}
+
+// startProcess starts a program with HOME (and the XDG directories) in
+// home and env added, stdin as its input, in a process group of its own,
+// and stops the group when stop is called or the test ends. Its output goes
+// to a log in home, shown when the test fails.
+func startProcess(t *testing.T, home string, env []string, stdin string, name string, args ...string) (stop func()) {
+	t.Helper()
 	cmd := exec.Command(name, args...)
 	cmd.Env = append(os.Environ(), "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"),
-		"XDG_CACHE_HOME="+filepath.Join(home, ".cache"), "MOZ_CRASHREPORTER_DISABLE=1")
+		"XDG_CACHE_HOME="+filepath.Join(home, ".cache"), "XDG_DATA_HOME="+filepath.Join(home, ".local", "share"),
+		"MOZ_CRASHREPORTER_DISABLE=1")
+	cmd.Env = append(cmd.Env, env...)
+	if stdin != "" {
+		cmd.Stdin = strings.NewReader(stdin)
+	}
 	logPath := filepath.Join(home, filepath.Base(name)+".log")
 	logFile, err := os.Create(logPath)
 	if err != nil {
@@ -394,5 +411,105 @@ Version=2
 	for _, spec := range []string{"firefox", "firefox:test", "firefox-esr:test.default-esr"} {
 		cookies, err := Read(context.Background(), spec)
 		checkCookies(t, cookies, err, want, setAt)
+	}
+}
+
+// Chromium with the Secret Service (GNOME Keyring on a private session
+// bus): it keeps a random password in the keyring and writes v11 values
+// under it, which Read decrypts with the password read over D-Bus.
+func TestChromiumBrowserSecretService(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a browser and a keyring")
+	}
+	bin := findBrowser(t, "chromium", "chromium-browser")
+	dbusDaemon := findBrowser(t, "dbus-daemon")
+	keyring := findBrowser(t, "gnome-keyring-daemon")
+	home := t.TempDir()
+	runtimeDir := filepath.Join(home, "run")
+	mkdirAll(t, runtimeDir)
+	bus := "unix:path=" + filepath.Join(runtimeDir, "bus")
+	env := []string{"XDG_RUNTIME_DIR=" + runtimeDir, "DBUS_SESSION_BUS_ADDRESS=" + bus}
+	startProcess(t, home, env, "", dbusDaemon, "--session", "--nofork", "--address="+bus)
+	by := deadline(t)
+	for !exists(filepath.Join(runtimeDir, "bus")) {
+		if time.Now().After(by) {
+			t.Fatal("dbus-daemon did not create its socket")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// The login keyring, created and unlocked with the password on stdin.
+	startProcess(t, home, env, "keyring password", keyring, "--unlock", "--components=secrets", "--foreground")
+	t.Setenv("DBUS_SESSION_BUS_ADDRESS", bus)
+	waitForName(t, secretsService, by)
+
+	userData := filepath.Join(home, ".config", "chromium")
+	srv := newCookieServer(t)
+	setAt := time.Now()
+	stop := startProcess(t, home, env, "", bin,
+		"--headless", "--no-sandbox", "--password-store=gnome-libsecret", "--user-data-dir="+userData,
+		"--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+		"--no-first-run", "--no-proxy-server", "--host-resolver-rules=MAP * 127.0.0.1",
+		"http://www.example.test:"+srv.port+"/")
+	waitDone(t, srv, by)
+	want := cookieTable()
+	cookies, err := pollRead(t, userData, want, by)
+	checkCookies(t, cookies, err, want, setAt)
+	stop()
+
+	db := filepath.Join(userData, "Default", "Cookies")
+	conn, closeDB, err := openCopy(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v11, all int
+	if err := conn.QueryRow(`SELECT count(*) FILTER (WHERE hex(substr(encrypted_value, 1, 3)) = hex('v11')), count(*) FROM cookies`).Scan(&v11, &all); err != nil {
+		t.Fatal(err)
+	}
+	closeDB()
+	if v11 == 0 || v11 != all {
+		t.Fatalf("want every value v11-encrypted (the keyring's password): %d of %d", v11, all)
+	}
+
+	// Without the Secret Service, each v11 value is reported, none read.
+	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path="+filepath.Join(home, "no-bus"))
+	cookies, err = Read(context.Background(), userData)
+	if len(cookies) != 0 {
+		t.Errorf("without the keyring, Read returned %v", cookies)
+	}
+	lines := lineErrors(t, err, db)
+	if len(lines) != all {
+		t.Errorf("without the keyring, %d of %d cookies reported: %v", len(lines), all, err)
+	}
+	for line, e := range lines {
+		if !errors.Is(e, ErrNoKey) {
+			t.Errorf("line %d: %v, want ErrNoKey", line, e)
+		}
+	}
+}
+
+// waitForName waits until a D-Bus name has an owner on the session bus.
+func waitForName(t *testing.T, name string, by time.Time) {
+	t.Helper()
+	for {
+		conn, err := dbus.SessionBusPrivate()
+		if err == nil {
+			if err = conn.Auth(nil); err == nil {
+				if err = conn.Hello(); err == nil {
+					var has bool
+					err = conn.BusObject().Call("org.freedesktop.DBus.NameHasOwner", 0, name).Store(&has)
+					if err == nil && !has {
+						err = fmt.Errorf("no owner for %s", name)
+					}
+				}
+			}
+			conn.Close()
+		}
+		if err == nil {
+			return
+		}
+		if time.Now().After(by) {
+			t.Fatalf("D-Bus name %s: %v", name, err)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
