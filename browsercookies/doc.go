@@ -75,22 +75,29 @@
 // Linux: "v10" values are AES-128-CBC under PBKDF2-HMAC-SHA1("peanuts",
 // "saltysalt", 1 iteration), the key Chromium uses without a keyring (as with
 // --password-store=basic); "v11" values under the same derivation of the
-// password Chromium keeps in the Secret Service ("Chromium Safe Storage",
-// attribute application=chromium, or chrome, brave), read over D-Bus when a
-// Secret Service is running and unlocked. Both also try the empty password,
-// as Chromium does after an old bug. From database version 24 on, the
-// decrypted value starts with SHA-256 of the cookie's host_key: it is
-// checked and removed, which also tells a wrong key from a right one.
+// password Chromium keeps in the Secret Service (the item with attribute
+// application=chromium, or chrome, brave; labelled "Chromium Safe Storage"),
+// read over D-Bus (github.com/godbus/dbus, pure Go) when a Secret Service
+// is running and the item is unlocked: GNOME Keyring, KeePassXC, or KWallet
+// from 5.97 on, which serves the same interface. Read never prompts: a
+// locked keyring is an error for each v11 value. Both versions also try the
+// empty password, as Chromium does after an old bug. From database version
+// 24 on, the decrypted value starts with SHA-256 of the cookie's host_key:
+// it is checked and removed, which also tells a wrong key from a right one.
 //
 // macOS: "v10" values under PBKDF2 with 1003 iterations of the password in
-// the login Keychain ("Chrome Safe Storage"), read with the security
-// command. Windows: "v10" values are AES-256-GCM under the key in Local
-// State (os_crypt.encrypted_key, "DPAPI" and a DPAPI blob), and values with
-// no prefix are DPAPI blobs. Only the Linux path is tested against real
-// browsers; the macOS and Windows decryption is tested with published test
-// vectors, and the key look-ups (Keychain, DPAPI) are built but not run
-// here. "v20" values (Chrome's app-bound encryption on Windows) cannot be
-// decrypted outside the browser: each gets an error wrapping ErrAppBound.
+// the login Keychain ("Chrome Safe Storage", account "Chrome"), read with
+// the security command, which may ask the user to allow it. Windows: "v10"
+// values are AES-256-GCM under the key in Local State
+// (os_crypt.encrypted_key, "DPAPI" and a DPAPI blob of the user), and
+// values with no prefix are DPAPI blobs. "v20" values (Chrome's app-bound
+// encryption on Windows, from Chrome 127) can only be decrypted by the
+// browser itself: each gets an error wrapping ErrAppBound.
+//
+// Tested: the Linux v10 and v11 paths against real browsers (see NOTES.md
+// for the versions); macOS and Windows decryption with published test
+// vectors; the Keychain and DPAPI look-ups are built for their systems
+// but not run here.
 //
 // # The SQLite driver
 //
