@@ -6,6 +6,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"time"
 
 	"github.com/godbus/dbus/v5"
 )
@@ -26,9 +29,17 @@ const (
 // It never prompts: a locked item that would need the user's password is
 // an error.
 func secretServicePasswords(ctx context.Context, apps []string) ([][]byte, error) {
-	conn, err := dbus.SessionBusPrivate(dbus.WithContext(ctx))
+	// A hang guard: the service may be activated on demand, but Read
+	// must not wait on a bus that never answers.
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	addr, err := sessionBusAddress()
 	if err != nil {
-		return nil, fmt.Errorf("no D-Bus session bus: %w", err)
+		return nil, err
+	}
+	conn, err := dbus.Dial(addr, dbus.WithContext(ctx))
+	if err != nil {
+		return nil, fmt.Errorf("the D-Bus session bus: %w", err)
 	}
 	defer conn.Close()
 	if err := conn.Auth(nil); err != nil {
@@ -92,4 +103,20 @@ func secretServicePasswords(ctx context.Context, apps []string) ([][]byte, error
 		return nil, fmt.Errorf("the Secret Service holds no password for application=%v", apps)
 	}
 	return pws, nil
+}
+
+// sessionBusAddress returns the address of the user's session bus: the one
+// in DBUS_SESSION_BUS_ADDRESS, else the systemd user bus in
+// XDG_RUNTIME_DIR. Unlike the D-Bus library's default, it never launches a
+// bus of its own (dbus-launch), which would hold no keyring anyway.
+func sessionBusAddress() (string, error) {
+	if addr := os.Getenv("DBUS_SESSION_BUS_ADDRESS"); addr != "" {
+		return addr, nil
+	}
+	if dir := os.Getenv("XDG_RUNTIME_DIR"); dir != "" {
+		if p := filepath.Join(dir, "bus"); exists(p) {
+			return "unix:path=" + p, nil
+		}
+	}
+	return "", errors.New("no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set and there is no $XDG_RUNTIME_DIR/bus)")
 }
