@@ -30,6 +30,7 @@ var chromiumColumns = []column{
 	{names: []string{"is_persistent", "persistent"}, def: "1"},
 	{names: []string{"creation_utc"}, def: "0"},
 	{names: []string{"last_access_utc"}, def: "0"},
+	{names: []string{"has_cross_site_ancestor"}, def: "0"},
 }
 
 // windowsEpochMicros is 1601-01-01, Chromium's epoch, in microseconds
@@ -122,6 +123,15 @@ func chromiumRecord(ctx context.Context, v []any, d *decryptor) (r record) {
 		}
 		r.partition = u.Hostname()
 		c.Partitioned = true
+		// A partition for frames with a cross-site ancestor is not the
+		// top-level site's own, whatever the site.
+		crossSite, err := asBool(v[15], "has_cross_site_ancestor")
+		if err != nil {
+			return fail(err)
+		}
+		if crossSite {
+			return fail(ErrForeignPartition)
+		}
 	}
 	plain, err := asText(v[4], "value")
 	if err != nil {

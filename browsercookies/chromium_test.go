@@ -77,6 +77,7 @@ func TestChromiumReportsEachBadRow(t *testing.T) {
 		{host: "example.com", name: "ctl", value: "secret\x01ctl", expires: future, sameSite: -1},
 		{host: "example.com", name: "expired", value: "old", expires: time.Now().Add(-time.Hour), sameSite: -1},
 		{host: "example.com", name: "nokeyring", encrypted: encryptCBC(other, "v11", "example.com", "secret-v11", true), expires: future, sameSite: -1},
+		{host: "example.com", topFrame: "https://example.com", crossSiteAncestor: 1, name: "ancestor", value: "secret-ancestor", expires: future, secure: 1, sameSite: 0},
 	})
 	cookies, err := Read(context.Background(), path)
 	if len(cookies) != 1 || cookies[0].Name != "good" || cookies[0].Value != "fine" {
@@ -87,7 +88,7 @@ func TestChromiumReportsEachBadRow(t *testing.T) {
 		2: httpsession.ErrInvalidCookie, 3: ErrAppBound, 4: ErrDecrypt, 5: ErrDecrypt, 6: ErrOutOfRange,
 		7: ErrForeignPartition, 8: httpsession.ErrInvalidCookie,
 		// no Secret Service holds "another password" (or there is none)
-		10: ErrDecrypt,
+		10: ErrDecrypt, 11: ErrForeignPartition,
 	}
 	if len(bad) != len(want) {
 		t.Errorf("reported lines %v, want %v", bad, want)

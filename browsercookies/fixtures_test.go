@@ -91,6 +91,7 @@ type crRow struct {
 	encrypted                         []byte // used as it is when not nil
 	plain                             bool   // value in the value column
 	created                           time.Time
+	crossSiteAncestor                 int
 }
 
 func chromiumMicros(t time.Time) int64 {
@@ -148,9 +149,9 @@ func writeChromium(t testing.TB, path string, version int, rows []crRow) {
 		if created.IsZero() {
 			created = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 		}
-		_, err := db.Exec(`INSERT INTO cookies VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,1,?,2,443,?,0,0)`,
+		_, err := db.Exec(`INSERT INTO cookies VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,1,?,2,443,?,0,?)`,
 			chromiumMicros(created), r.host, r.topFrame, r.name, value, enc, r.path, chromiumMicros(r.expires),
-			r.secure, r.httpOnly, chromiumMicros(created), hasExpires, hasExpires, r.sameSite, chromiumMicros(created))
+			r.secure, r.httpOnly, chromiumMicros(created), hasExpires, hasExpires, r.sameSite, chromiumMicros(created), r.crossSiteAncestor)
 		if err != nil {
 			t.Fatal(err)
 		}

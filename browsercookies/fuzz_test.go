@@ -68,7 +68,7 @@ func FuzzChromiumRow(f *testing.F) {
 		d := &decryptor{goos: "linux", hashPrefix: hashPrefix, keyringPasswords: func(context.Context) ([][]byte, error) {
 			return [][]byte{[]byte("keyring password")}, nil
 		}}
-		row := []any{int64(1), host, topFrame, name, value, enc, path, expires, secure, httpOnly, sameSite, persistent, persistent, expires - 1, expires - 1}
+		row := []any{int64(1), host, topFrame, name, value, enc, path, expires, secure, httpOnly, sameSite, persistent, persistent, expires - 1, expires - 1, httpOnly}
 		checkFuzzRecord(t, chromiumRecord(context.Background(), row, d), value)
 	})
 }

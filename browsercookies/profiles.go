@@ -178,10 +178,10 @@ func resolve(spec string) (*source, error) {
 	if err != nil {
 		return nil, err
 	}
-	dirs := b.dirs(e)
 	var src *source
 	var tried []string
-	for _, d := range dirs {
+	var firstErr error
+	for _, d := range b.dirs(e) {
 		if !isDir(d) {
 			tried = append(tried, d)
 			continue
@@ -191,12 +191,18 @@ func resolve(spec string) (*source, error) {
 		} else {
 			src, err = chromiumProfile(b, d, profile)
 		}
-		if err != nil {
-			return nil, err
+		if err == nil {
+			break
 		}
-		break
+		// Another installation (Flatpak, Snap) may have the profile.
+		if firstErr == nil {
+			firstErr = err
+		}
 	}
 	if src == nil {
+		if firstErr != nil {
+			return nil, firstErr
+		}
 		return nil, fmt.Errorf("browsercookies: no %s profile found (looked in %s)", b.name, strings.Join(tried, ", "))
 	}
 	src.browser = b

@@ -104,6 +104,14 @@ func TestChromiumProfiles(t *testing.T) {
 	if got := where(t, "chromium"); got != "work" {
 		t.Errorf("chromium without Default: %q, want the last used profile", got)
 	}
+
+	// A native directory without profiles does not hide the Flatpak one.
+	home = fakeHome(t)
+	mkdirAll(t, filepath.Join(home, ".config", "vivaldi"))
+	chromiumProfileAt(t, filepath.Join(home, ".var", "app", "com.vivaldi.Vivaldi", "config", "vivaldi", "Default"), "vivaldi flatpak")
+	if got := where(t, "vivaldi"); got != "vivaldi flatpak" {
+		t.Errorf("vivaldi: %q, want the Flatpak profile", got)
+	}
 }
 
 func TestFirefoxProfiles(t *testing.T) {
