@@ -1,25 +1,24 @@
 package httpsession
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"runtime"
-	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/httpsession/httpsession/internal/loginrounds"
 )
 
 // loginWorker is a child process sharing the session file at path with its
-// siblings: for each line "go" on standard input it fetches base/page from
-// several goroutines, and answers "ok" or "fail: reason".
+// siblings: for each round it fetches base/page from several goroutines
+// (see package loginrounds).
 func loginWorker(path, base string) int {
 	var calls atomic.Int32
 	s, err := Open(path, WithBaseURL(base), WithLogin(formLogin(&calls)))
@@ -28,38 +27,22 @@ func loginWorker(path, base string) int {
 		return 1
 	}
 	defer s.Close()
-	in := bufio.NewScanner(os.Stdin)
-	for in.Scan() {
-		var wg sync.WaitGroup
-		var mu sync.Mutex
-		var failures []string
-		for range 3 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for range 2 {
-					resp, err := s.Get(context.Background(), "/page")
-					if err == nil {
-						body, _ := io.ReadAll(resp.Body)
-						_ = resp.Body.Close()
-						if string(body) != "page" {
-							err = fmt.Errorf("status %d, body %q", resp.StatusCode, body)
-						}
-					}
-					if err != nil {
-						mu.Lock()
-						failures = append(failures, err.Error())
-						mu.Unlock()
-					}
-				}
-			}()
-		}
-		wg.Wait()
-		if len(failures) > 0 {
-			fmt.Println("fail:", strings.Join(failures, "; "))
-		} else {
-			fmt.Println("ok")
-		}
+	err = loginrounds.Serve(os.Stdin, os.Stdout, func() []string {
+		return loginrounds.Round(3, 2, func() error {
+			resp, err := s.Get(context.Background(), "/page")
+			if err != nil {
+				return err
+			}
+			body, _ := io.ReadAll(resp.Body)
+			_ = resp.Body.Close()
+			if string(body) != "page" {
+				return fmt.Errorf("status %d, body %q", resp.StatusCode, body)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return 1
 	}
 	return 0
 }
@@ -76,34 +59,13 @@ func TestLoginOncePerExpiryAcrossProcesses(t *testing.T) {
 	site, base := newLoginSite(t, false)
 	path := filepath.Join(t.TempDir(), "cookies.json")
 	const procs, expiries = 4, 5
-	type worker struct {
-		in  io.WriteCloser
-		out *bufio.Scanner
-	}
-	var workers []worker
+	var workers []loginrounds.Worker
 	for range procs {
 		cmd := helperCmd(t, "login-worker", path)
 		cmd.Env = append(cmd.Env, "HTTPSESSION_TEST_BASE="+base)
-		in, err := cmd.StdinPipe()
-		require.NoError(t, err)
-		out, err := cmd.StdoutPipe()
-		require.NoError(t, err)
-		require.NoError(t, cmd.Start())
-		t.Cleanup(func() { _ = in.Close(); _ = cmd.Wait() })
-		workers = append(workers, worker{in: in, out: bufio.NewScanner(out)})
+		workers = append(workers, loginrounds.Start(t, cmd))
 	}
-	for round := 1; round <= expiries; round++ {
-		for _, w := range workers {
-			_, err := io.WriteString(w.in, "go\n")
-			require.NoError(t, err)
-		}
-		for i, w := range workers {
-			require.True(t, w.out.Scan(), "worker %d ended: %v", i, w.out.Err())
-			assert.Equal(t, "ok", w.out.Text(), "worker %d, round %d", i, round)
-		}
-		assert.Equal(t, round, site.count(), "logins after %d expiries", round)
-		site.expire()
-	}
+	loginrounds.Run(t, workers, expiries, site.count, site.expire)
 	gen, err := readLoginGeneration(path + ".login")
 	require.NoError(t, err)
 	assert.Equal(t, uint64(expiries), gen)

@@ -118,6 +118,16 @@ func formLogin(calls *atomic.Int32) LoginFunc {
 	}
 }
 
+// postLogin is a LoginFunc that posts an empty form to /login.
+func postLogin(ctx context.Context, s *Session) error {
+	resp, err := s.Post(ctx, "/login", nil)
+	if err != nil {
+		return err
+	}
+	drain(resp)
+	return nil
+}
+
 func getPage(t *testing.T, s *Session) (string, error) {
 	t.Helper()
 	resp, err := s.Get(context.Background(), "/page")
@@ -339,15 +349,7 @@ func TestLoginRequestIsSentAgainOnce(t *testing.T) {
 		w.WriteHeader(http.StatusUnauthorized)
 	}))
 	t.Cleanup(ts.Close)
-	login := func(ctx context.Context, s *Session) error {
-		resp, err := s.Post(ctx, "/login", nil)
-		if err != nil {
-			return err
-		}
-		drain(resp)
-		return nil
-	}
-	s := sessNew(t, WithBaseURL(ts.URL), WithLogin(login))
+	s := sessNew(t, WithBaseURL(ts.URL), WithLogin(postLogin))
 	errs := make(chan error, 2)
 	for range 2 {
 		go func() {
@@ -485,15 +487,7 @@ func TestLoginDoesNotInheritTheRequest(t *testing.T) {
 		}
 	}))
 	t.Cleanup(ts.Close)
-	login := func(ctx context.Context, s *Session) error {
-		resp, err := s.Post(ctx, "/login", nil)
-		if err != nil {
-			return err
-		}
-		drain(resp)
-		return nil
-	}
-	s := sessNew(t, WithBaseURL(ts.URL), WithLogin(login))
+	s := sessNew(t, WithBaseURL(ts.URL), WithLogin(postLogin))
 	resp, err := s.Get(context.Background(), "/x", Cookies(&http.Cookie{Name: "tracking", Value: "only-here"}), BearerToken("req-token"))
 	require.NoError(t, err)
 	drain(resp)

@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,13 +15,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/httpsession/httpsession"
+	"github.com/httpsession/httpsession/internal/loginrounds"
 )
 
 // Automatic re-login (WithLogin) against the real Django site: the site
@@ -116,24 +115,7 @@ func endSessions(t *testing.T, srv *server) {
 // pageRound fetches the private page n times from each of g goroutines and
 // returns the failures.
 func pageRound(ctx context.Context, s *httpsession.Session, g, n int) []string {
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var failures []string
-	for range g {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for range n {
-				if err := fetchPrivate(ctx, s); err != nil {
-					mu.Lock()
-					failures = append(failures, err.Error())
-					mu.Unlock()
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	return failures
+	return loginrounds.Round(g, n, func() error { return fetchPrivate(ctx, s) })
 }
 
 func TestDjangoReloginOncePerExpiryAcrossGoroutines(t *testing.T) {
@@ -154,9 +136,8 @@ func TestDjangoReloginOncePerExpiryAcrossGoroutines(t *testing.T) {
 // TestDjangoReloginOncePerExpiryAcrossProcesses (see TestMain).
 const reloginWorkerEnv = "E2E_RELOGIN_WORKER"
 
-// reloginWorker opens the session file named by the environment and, for
-// each line "go" on standard input, fetches the private page from several
-// goroutines, answering "ok" or "fail: reasons".
+// reloginWorker opens the session file named by the environment and
+// fetches the private page in rounds (see package loginrounds).
 func reloginWorker() int {
 	spec := strings.SplitN(os.Getenv(reloginWorkerEnv), " ", 2) // FILE BASE
 	if len(spec) != 2 {
@@ -173,13 +154,9 @@ func reloginWorker() int {
 		return 1
 	}
 	defer s.Close()
-	in := bufio.NewScanner(os.Stdin)
-	for in.Scan() {
-		if failures := pageRound(context.Background(), s, 3, 2); len(failures) > 0 {
-			fmt.Println("fail:", strings.Join(failures, "; "))
-		} else {
-			fmt.Println("ok")
-		}
+	err = loginrounds.Serve(os.Stdin, os.Stdout, func() []string { return pageRound(context.Background(), s, 3, 2) })
+	if err != nil {
+		return 1
 	}
 	return 0
 }
@@ -193,35 +170,13 @@ func TestDjangoReloginOncePerExpiryAcrossProcesses(t *testing.T) {
 	srv := djangoServer(t)
 	endSessions(t, srv)
 	file := filepath.Join(t.TempDir(), "cookies.json")
-	before := djangoLogins(t, srv)
 	const procs, expiries = 3, 4
-	type worker struct {
-		in  io.WriteCloser
-		out *bufio.Scanner
-	}
-	var workers []worker
+	var workers []loginrounds.Worker
 	for range procs {
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
 		cmd.Env = append(os.Environ(), reloginWorkerEnv+"="+file+" "+srv.url)
 		cmd.Stderr = os.Stderr
-		in, err := cmd.StdinPipe()
-		require.NoError(t, err)
-		out, err := cmd.StdoutPipe()
-		require.NoError(t, err)
-		require.NoError(t, cmd.Start())
-		t.Cleanup(func() { _ = in.Close(); _ = cmd.Wait() })
-		workers = append(workers, worker{in: in, out: bufio.NewScanner(out)})
+		workers = append(workers, loginrounds.Start(t, cmd))
 	}
-	for round := 1; round <= expiries; round++ {
-		for _, w := range workers {
-			_, err := io.WriteString(w.in, "go\n")
-			require.NoError(t, err)
-		}
-		for i, w := range workers {
-			require.True(t, w.out.Scan(), "worker %d ended: %v", i, w.out.Err())
-			assert.Equal(t, "ok", w.out.Text(), "worker %d, round %d", i, round)
-		}
-		assert.Equal(t, round, djangoLogins(t, srv)-before, "logins after %d expiries", round)
-		endSessions(t, srv)
-	}
+	loginrounds.Run(t, workers, expiries, func() int { return djangoLogins(t, srv) }, func() { endSessions(t, srv) })
 }

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/httpsession/httpsession/internal/loginrounds"
 )
 
 // The e2e Django site (../e2e/testdata), which counts its logins
@@ -106,5 +108,5 @@ func TestFleetLogsInToDjangoOncePerExpiry(t *testing.T) {
 	site := startDjango(t)
 	const procs, expiries = 3, 4
 	workers := startLoginWorkers(t, procs, "-addr", srv.addr(), "-prefix", "django", "-base", site.url, "-site", "django")
-	loginRounds(t, workers, expiries, site.logins(t), site.endSessions(t))
+	loginrounds.Run(t, workers, expiries, site.logins(t), site.endSessions(t))
 }

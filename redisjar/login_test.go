@@ -1,7 +1,6 @@
 package redisjar_test
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -18,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/httpsession/httpsession"
+	"github.com/httpsession/httpsession/internal/loginrounds"
 	"github.com/httpsession/httpsession/redisjar"
 )
 
@@ -98,50 +98,18 @@ func fetchPage(s *httpsession.Session) error {
 	return nil
 }
 
-// loginProc is a loginworker process: "go" on its stdin runs a round of
-// requests, and it answers "ok" or "fail: ...".
-type loginProc struct {
-	in  io.WriteCloser
-	out *bufio.Scanner
-}
-
-// startLoginWorkers starts n loginworker processes with these arguments.
-func startLoginWorkers(t *testing.T, n int, args ...string) []loginProc {
+// startLoginWorkers starts n loginworker processes with these arguments
+// (see package loginrounds).
+func startLoginWorkers(t *testing.T, n int, args ...string) []loginrounds.Worker {
 	t.Helper()
 	worker := buildProgram(t, "loginworker")
-	var procs []loginProc
+	var workers []loginrounds.Worker
 	for range n {
 		cmd := exec.Command(worker, args...)
-		in, err := cmd.StdinPipe()
-		require.NoError(t, err)
-		out, err := cmd.StdoutPipe()
-		require.NoError(t, err)
 		cmd.Stderr = &lockedBuffer{}
-		require.NoError(t, cmd.Start())
-		t.Cleanup(func() { _ = in.Close(); _ = cmd.Wait() })
-		procs = append(procs, loginProc{in: in, out: bufio.NewScanner(out)})
+		workers = append(workers, loginrounds.Start(t, cmd))
 	}
-	return procs
-}
-
-// loginRounds runs expiries rounds: every worker fetches the page, then the
-// logins the site counted are compared with the rounds so far, then every
-// session on the site ends.
-func loginRounds(t *testing.T, procs []loginProc, expiries int, logins func() int, expire func()) {
-	t.Helper()
-	before := logins()
-	for round := 1; round <= expiries; round++ {
-		for _, w := range procs {
-			_, err := io.WriteString(w.in, "go\n")
-			require.NoError(t, err)
-		}
-		for i, w := range procs {
-			require.True(t, w.out.Scan(), "worker %d ended: %v", i, w.out.Err())
-			assert.Equal(t, "ok", w.out.Text(), "worker %d, round %d", i, round)
-		}
-		assert.Equal(t, round, logins()-before, "logins after %d expiries", round)
-		expire()
-	}
+	return workers
 }
 
 // Several processes on one Redis jar, several goroutines each, several
@@ -152,7 +120,7 @@ func TestFleetLogsInOncePerExpiry(t *testing.T) {
 	site := newFleetSite(t)
 	const procs, expiries = 4, 5
 	workers := startLoginWorkers(t, procs, "-addr", srv.addr(), "-prefix", "loginfleet", "-base", site.url)
-	loginRounds(t, workers, expiries, site.count, site.expire)
+	loginrounds.Run(t, workers, expiries, site.count, site.expire)
 	gen, err := srv.client().Get(context.Background(), "{loginfleet}:login:gen").Int()
 	require.NoError(t, err)
 	assert.Equal(t, expiries, gen)

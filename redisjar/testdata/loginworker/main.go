@@ -5,7 +5,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"flag"
 	"fmt"
@@ -14,9 +13,9 @@ import (
 	"net/url"
 	"os"
 	"strings"
-	"sync"
 
 	"github.com/httpsession/httpsession"
+	"github.com/httpsession/httpsession/internal/loginrounds"
 	"github.com/httpsession/httpsession/redisjar"
 	"github.com/redis/go-redis/v9"
 )
@@ -95,32 +94,9 @@ func run(addr, prefix, base, site string) error {
 		return err
 	}
 	defer s.Close()
-	in := bufio.NewScanner(os.Stdin)
-	for in.Scan() {
-		var wg sync.WaitGroup
-		var mu sync.Mutex
-		var failures []string
-		for range 3 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for range 2 {
-					if err := page(ctx, s, path, want); err != nil {
-						mu.Lock()
-						failures = append(failures, err.Error())
-						mu.Unlock()
-					}
-				}
-			}()
-		}
-		wg.Wait()
-		if len(failures) > 0 {
-			fmt.Println("fail:", strings.Join(failures, "; "))
-		} else {
-			fmt.Println("ok")
-		}
-	}
-	return in.Err()
+	return loginrounds.Serve(os.Stdin, os.Stdout, func() []string {
+		return loginrounds.Round(3, 2, func() error { return page(ctx, s, path, want) })
+	})
 }
 
 func page(ctx context.Context, s *httpsession.Session, path, want string) error {
