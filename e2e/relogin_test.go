@@ -43,10 +43,12 @@ func djangoAutoLogin(ctx context.Context, s *httpsession.Session) error {
 	if !ok {
 		return errors.New("no csrftoken cookie with the login form")
 	}
+	// The token goes with the very cookie it was read from: other
+	// processes' answers may change the shared csrftoken cookie meanwhile.
 	resp, err := s.PostForm(ctx, "/accounts/login/", url.Values{
 		"username": {djangoUser}, "password": {djangoPassword},
 		"csrfmiddlewaretoken": {csrf.Value}, "next": {"/private/"},
-	})
+	}, httpsession.Cookies(&http.Cookie{Name: "csrftoken", Value: csrf.Value}))
 	if err != nil {
 		return err
 	}

@@ -58,10 +58,12 @@ func djangoLogin(ctx context.Context, s *httpsession.Session) error {
 	if !ok {
 		return fmt.Errorf("no csrftoken cookie with the login form")
 	}
+	// The token goes with the very cookie it was read from: other workers'
+	// answers may change the shared csrftoken cookie meanwhile.
 	resp, err := s.PostForm(ctx, "/accounts/login/", url.Values{
 		"username": {"alice"}, "password": {"wonderland-e2e"},
 		"csrfmiddlewaretoken": {csrf.Value}, "next": {"/private/"},
-	})
+	}, httpsession.Cookies(&http.Cookie{Name: "csrftoken", Value: csrf.Value}))
 	if err != nil {
 		return err
 	}
