@@ -13,6 +13,7 @@
 //
 //	cookiejar list [-a] [-domain D] [-json] FILE
 //	cookiejar convert [-to FORMAT] [-f] IN OUT
+//	cookiejar import [-to FORMAT] [-f] SPEC -o FILE
 //	cookiejar clean [-expired] [-session] FILE
 //	cookiejar help [COMMAND]
 //	cookiejar -version
@@ -118,6 +119,7 @@ func commands() []command {
 	return []command{
 		{"list", "print the cookies of a file as a table or JSON lines", runList},
 		{"convert", "convert between formats: native, netscape, playwright, cookie-editor, cdp", runConvert},
+		{"import", "copy a browser profile's cookies (Chromium family, Firefox) into a cookie file", runImport},
 		{"clean", "drop expired (and, with -session, session) cookies from a file", runClean},
 		{"help", "print the usage of cookiejar or of a command", runHelp},
 	}
