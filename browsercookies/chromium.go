@@ -189,18 +189,10 @@ func chromiumRecord(ctx context.Context, v []any, d *decryptor) (r record) {
 			return fail(err)
 		}
 	}
-	created, err := asInt(v[13], "creation_utc")
-	if err != nil {
+	if c.Created, err = asTime(v[13], "creation_utc", chromiumTime); err != nil {
 		return fail(err)
 	}
-	if c.Created, err = chromiumTime(created, "creation_utc"); err != nil {
-		return fail(err)
-	}
-	last, err := asInt(v[14], "last_access_utc")
-	if err != nil {
-		return fail(err)
-	}
-	if c.LastAccess, err = chromiumTime(last, "last_access_utc"); err != nil {
+	if c.LastAccess, err = asTime(v[14], "last_access_utc", chromiumTime); err != nil {
 		return fail(err)
 	}
 	return r

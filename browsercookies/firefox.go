@@ -148,18 +148,10 @@ func firefoxRecord(v []any, schema, userContext int64) (r record, keep bool) {
 	if c.Expires, err = firefoxExpiry(expiry, schema); err != nil {
 		return fail(err)
 	}
-	last, err := asInt(v[7], "lastAccessed")
-	if err != nil {
+	if c.LastAccess, err = asTime(v[7], "lastAccessed", microOrZero); err != nil {
 		return fail(err)
 	}
-	if c.LastAccess, err = microOrZero(last, "lastAccessed"); err != nil {
-		return fail(err)
-	}
-	created, err := asInt(v[8], "creationTime")
-	if err != nil {
-		return fail(err)
-	}
-	if c.Created, err = microOrZero(created, "creationTime"); err != nil {
+	if c.Created, err = asTime(v[8], "creationTime", microOrZero); err != nil {
 		return fail(err)
 	}
 	if c.Secure, err = asBool(v[9], "isSecure"); err != nil {

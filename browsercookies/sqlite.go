@@ -277,3 +277,13 @@ func unixMicro(us int64, field string) (time.Time, error) {
 	}
 	return time.UnixMicro(us).UTC(), nil
 }
+
+// asTime reads an integer column and converts it to a time with conv (the
+// browser's epoch and unit), naming field in either error.
+func asTime(v any, field string, conv func(int64, string) (time.Time, error)) (time.Time, error) {
+	n, err := asInt(v, field)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return conv(n, field)
+}
