@@ -4,7 +4,6 @@ package browsercookies
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -19,6 +18,9 @@ import (
 	"time"
 
 	"github.com/godbus/dbus/v5"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/httpsession/httpsession"
 )
 
@@ -39,7 +41,7 @@ func findBrowser(t *testing.T, names ...string) string {
 	}
 	msg := fmt.Sprintf("no %s on PATH: install it (apt-get install %s) to run this test; .ci/run does", names[0], names[0])
 	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
+		require.Fail(t, msg)
 	}
 	t.Skip(msg)
 	return ""
@@ -89,9 +91,7 @@ func newCookieServer(t *testing.T) *cookieServer {
 	t.Helper()
 	s := &cookieServer{done: make(chan struct{})}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	_, s.port, _ = net.SplitHostPort(ln.Addr().String())
 	table := cookieTable()
 	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -152,14 +152,10 @@ func startProcess(t *testing.T, home string, env []string, stdin string, name st
 	}
 	logPath := filepath.Join(home, filepath.Base(name)+".log")
 	logFile, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, cmd.Start())
 	exited := make(chan struct{})
 	go func() { cmd.Wait(); logFile.Close(); close(exited) }()
 	var once sync.Once
@@ -210,7 +206,7 @@ func waitDone(t *testing.T, s *cookieServer, by time.Time) {
 	select {
 	case <-s.done:
 	case <-time.After(time.Until(by)):
-		t.Fatal("the browser did not reach /done")
+		require.Fail(t, "the browser did not reach /done")
 	}
 }
 
@@ -235,7 +231,7 @@ func pollRead(t *testing.T, spec string, want []wantCookie, by time.Time) ([]htt
 			return cookies, err
 		}
 		if time.Now().After(by) {
-			t.Fatalf("Read(%s): %d of %d cookies still missing; got %v, %v", spec, missing, len(want), cookies, err)
+			require.Failf(t, "cookies still missing", "Read(%s): %d of %d cookies still missing; got %v, %v", spec, missing, len(want), cookies, err)
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
@@ -245,35 +241,23 @@ func pollRead(t *testing.T, spec string, want []wantCookie, by time.Time) ([]htt
 // attribute; Max-Age is checked against the time the page was served.
 func checkCookies(t *testing.T, cookies []httpsession.Cookie, err error, want []wantCookie, setAt time.Time) {
 	t.Helper()
-	if err != nil {
-		t.Errorf("Read reported cookies it could not read: %v", err)
-	}
+	assert.NoError(t, err, "Read reported cookies it could not read")
 	got := byName(cookies)
-	if len(got) != len(want) {
-		t.Errorf("Read returned %d cookies, want %d: %v", len(got), len(want), cookies)
-	}
+	assert.Len(t, got, len(want), "Read returned %v", cookies)
 	for _, w := range want {
-		c, ok := got[w.want.Name]
-		if !ok {
-			t.Errorf("%s: missing", w.want.Name)
+		if !assert.Contains(t, got, w.want.Name, "missing") {
 			continue
 		}
-		if c.Value != w.want.Value || c.Domain != w.want.Domain || c.HostOnly != w.want.HostOnly || c.Path != w.want.Path ||
-			c.Secure != w.want.Secure || c.HttpOnly != w.want.HttpOnly || c.SameSite != w.want.SameSite || c.Partitioned != w.want.Partitioned {
-			t.Errorf("%s:\n got %+v\nwant %+v", w.want.Name, c, w.want)
-		}
-		switch {
-		case w.maxAge == 0 && !c.Expires.IsZero():
-			t.Errorf("%s: Expires %v, want a session cookie", w.want.Name, c.Expires)
-		case w.maxAge != 0:
+		c := got[w.want.Name]
+		assert.Equal(t, attributesOf(w.want), attributesOf(c), w.want.Name)
+		if w.maxAge == 0 {
+			assert.True(t, c.Expires.IsZero(), "%s: Expires %v, want a session cookie", w.want.Name, c.Expires)
+		} else {
 			exp := setAt.Add(w.maxAge)
-			if c.Expires.Before(exp.Add(-time.Minute)) || c.Expires.After(exp.Add(10*time.Minute)) {
-				t.Errorf("%s: Expires %v, want about %v (Max-Age from %v)", w.want.Name, c.Expires, exp, setAt)
-			}
+			assert.WithinRange(t, c.Expires, exp.Add(-time.Minute), exp.Add(10*time.Minute), "%s: Expires, want about %v (Max-Age from %v)", w.want.Name, exp, setAt)
 		}
-		if c.Created.IsZero() || c.Created.Before(setAt.Add(-time.Minute)) || c.Created.After(time.Now().Add(time.Minute)) {
-			t.Errorf("%s: Created %v, want about %v", w.want.Name, c.Created, setAt)
-		}
+		// A zero Created is out of range too.
+		assert.WithinRange(t, c.Created, setAt.Add(-time.Minute), time.Now().Add(time.Minute), "%s: Created, want about %v", w.want.Name, setAt)
 	}
 }
 
@@ -322,26 +306,17 @@ func TestChromiumBrowser(t *testing.T) {
 func assertEncrypted(t *testing.T, path string) {
 	t.Helper()
 	src, err := resolvePath(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	conn, closeDB, err := openCopy(context.Background(), src.db)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer closeDB()
 	var plain, v10 int
 	var version string
-	if err := conn.QueryRow(`SELECT count(*) FILTER (WHERE value != ''), count(*) FILTER (WHERE hex(substr(encrypted_value, 1, 3)) = hex('v10')) FROM cookies`).Scan(&plain, &v10); err != nil {
-		t.Fatal(err)
-	}
-	if err := conn.QueryRow(`SELECT value FROM meta WHERE key = 'version'`).Scan(&version); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, conn.QueryRow(`SELECT count(*) FILTER (WHERE value != ''), count(*) FILTER (WHERE hex(substr(encrypted_value, 1, 3)) = hex('v10')) FROM cookies`).Scan(&plain, &v10))
+	require.NoError(t, conn.QueryRow(`SELECT value FROM meta WHERE key = 'version'`).Scan(&version))
 	t.Logf("Chromium database version %s: %d v10 values, %d in the clear", version, v10, plain)
-	if v10 == 0 || plain != 0 {
-		t.Errorf("want every value v10-encrypted: %d v10, %d plain", v10, plain)
-	}
+	assert.NotZero(t, v10, "want every value v10-encrypted: %d v10, %d plain", v10, plain)
+	assert.Zero(t, plain, "want every value v10-encrypted: %d v10, %d plain", v10, plain)
 }
 
 func TestFirefoxBrowser(t *testing.T) {
@@ -398,7 +373,7 @@ Version=2
 	// While it runs: its database and write-ahead log, copied from
 	// under it.
 	cookies, err := pollRead(t, profile, want, by)
-	t.Logf("while running: cookies.sqlite-wal %+v", stateOf(filepath.Join(profile, "cookies.sqlite-wal")))
+	t.Logf("while running: cookies.sqlite-wal %+v", stateOf(filepath.Join(profile, "cookies.sqlite-wal"), true))
 	checkCookies(t, cookies, err, want, setAt)
 
 	stop()
@@ -433,7 +408,7 @@ func TestChromiumBrowserSecretService(t *testing.T) {
 	by := deadline(t)
 	for !exists(filepath.Join(runtimeDir, "bus")) {
 		if time.Now().After(by) {
-			t.Fatal("dbus-daemon did not create its socket")
+			require.Fail(t, "dbus-daemon did not create its socket")
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -458,32 +433,21 @@ func TestChromiumBrowserSecretService(t *testing.T) {
 
 	db := filepath.Join(userData, "Default", "Cookies")
 	conn, closeDB, err := openCopy(context.Background(), db)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var v11, all int
-	if err := conn.QueryRow(`SELECT count(*) FILTER (WHERE hex(substr(encrypted_value, 1, 3)) = hex('v11')), count(*) FROM cookies`).Scan(&v11, &all); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, conn.QueryRow(`SELECT count(*) FILTER (WHERE hex(substr(encrypted_value, 1, 3)) = hex('v11')), count(*) FROM cookies`).Scan(&v11, &all))
 	closeDB()
-	if v11 == 0 || v11 != all {
-		t.Fatalf("want every value v11-encrypted (the keyring's password): %d of %d", v11, all)
-	}
+	require.NotZero(t, v11, "want every value v11-encrypted (the keyring's password): %d of %d", v11, all)
+	require.Equal(t, all, v11, "want every value v11-encrypted (the keyring's password)")
 
 	// Without the Secret Service, each v11 value is reported, none read.
 	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path="+filepath.Join(home, "no-bus"))
 	cookies, err = Read(context.Background(), userData)
-	if len(cookies) != 0 {
-		t.Errorf("without the keyring, Read returned %v", cookies)
-	}
+	assert.Empty(t, cookies, "without the keyring, Read returned cookies")
 	lines := lineErrors(t, err, db)
-	if len(lines) != all {
-		t.Errorf("without the keyring, %d of %d cookies reported: %v", len(lines), all, err)
-	}
+	assert.Len(t, lines, all, "without the keyring, the cookies reported: %v", err)
 	for line, e := range lines {
-		if !errors.Is(e, ErrNoKey) {
-			t.Errorf("line %d: %v, want ErrNoKey", line, e)
-		}
+		assert.ErrorIs(t, e, ErrNoKey, "line %d", line)
 	}
 }
 
@@ -508,7 +472,7 @@ func waitForName(t *testing.T, name string, by time.Time) {
 			return
 		}
 		if time.Now().After(by) {
-			t.Fatalf("D-Bus name %s: %v", name, err)
+			require.NoError(t, err, "D-Bus name %s", name)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -16,13 +15,13 @@ import (
 // differently ("secure", "httponly", "firstpartyonly").
 var chromiumColumns = []column{
 	{names: []string{"rowid"}, def: "rowid"},
-	{names: []string{"host_key"}, def: "''"},
+	{names: []string{"host_key"}, def: ""},
 	{names: []string{"top_frame_site_key"}, def: "''"},
-	{names: []string{"name"}, def: "''"},
-	{names: []string{"value"}, def: "''"},
+	{names: []string{"name"}, def: ""},
+	{names: []string{"value"}, def: ""},
 	{names: []string{"encrypted_value"}, def: "x''"},
-	{names: []string{"path"}, def: "'/'"},
-	{names: []string{"expires_utc"}, def: "0"},
+	{names: []string{"path"}, def: ""},
+	{names: []string{"expires_utc"}, def: ""},
 	{names: []string{"is_secure", "secure"}, def: "0"},
 	{names: []string{"is_httponly", "httponly"}, def: "0"},
 	{names: []string{"samesite", "firstpartyonly"}, def: "-1"},
@@ -41,26 +40,20 @@ const windowsEpochMicros = 11_644_473_600_000_000
 // which a decrypted value starts with SHA-256 of the cookie's host_key.
 const hashPrefixVersion = 24
 
-func readChromium(ctx context.Context, s *source) ([]record, error) {
-	db, closeDB, err := openCopy(ctx, s.db)
-	if err != nil {
-		return nil, err
-	}
-	defer closeDB()
-	return readChromiumDB(ctx, db, s, newDecryptor(s))
-}
-
 func readChromiumDB(ctx context.Context, db *sql.DB, s *source, d *decryptor) ([]record, error) {
 	have, err := columns(ctx, db, "cookies")
 	if err != nil {
 		return nil, fmt.Errorf("browsercookies: %s: not a Chromium cookie database: %w", s.db, err)
 	}
 	version := int64(0)
-	var v string
+	var v any
 	switch err := db.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = 'version'").Scan(&v); err {
 	case nil:
-		if version, err = strconv.ParseInt(v, 10, 64); err != nil {
-			return nil, fmt.Errorf("browsercookies: %s: meta version %q is not a number", s.db, v)
+		if t, ok := v.(string); ok {
+			v = strings.TrimSpace(t) // Chromium writes the number as text
+		}
+		if version, err = asInt(v, "meta version"); err != nil || v == nil {
+			return nil, fmt.Errorf("browsercookies: %s: the meta table's version is not a number", s.db)
 		}
 	case sql.ErrNoRows:
 	default:
@@ -69,7 +62,11 @@ func readChromiumDB(ctx context.Context, db *sql.DB, s *source, d *decryptor) ([
 		}
 	}
 	d.hashPrefix = version >= hashPrefixVersion
-	rows, err := db.QueryContext(ctx, "SELECT "+selectList(have, chromiumColumns)+" FROM cookies")
+	list, err := selectList(have, chromiumColumns)
+	if err != nil {
+		return nil, fmt.Errorf("browsercookies: %s: not a Chromium cookie database: %w", s.db, err)
+	}
+	rows, err := db.QueryContext(ctx, "SELECT "+list+" FROM cookies")
 	if err != nil {
 		return nil, fmt.Errorf("browsercookies: %s: %w", s.db, err)
 	}
@@ -102,13 +99,17 @@ func chromiumRecord(ctx context.Context, v []any, d *decryptor) (r record) {
 		r.err = err
 		return r
 	}
+	if err := nullInRequired(v, chromiumColumns); err != nil {
+		return fail(err)
+	}
 	c := &r.c
 	host, err := asText(v[1], "host_key")
 	if err != nil {
 		return fail(err)
 	}
-	c.Domain = strings.TrimPrefix(host, ".")
-	c.HostOnly = !strings.HasPrefix(host, ".")
+	if c.Domain, c.HostOnly, err = domainOf(host, "host_key"); err != nil {
+		return fail(err)
+	}
 	if c.Name, err = asText(v[3], "name"); err != nil {
 		return fail(err)
 	}

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/httpsession/httpsession"
 )
@@ -30,21 +32,14 @@ func TestChromiumAttributes(t *testing.T) {
 				{host: "example.com", name: "empty", value: "", expires: future, sameSite: -1},
 			})
 			cookies, err := Read(context.Background(), path)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			got := byName(cookies)
-			if len(got) != 10 {
-				t.Fatalf("got %d cookies, want 10: %v", len(got), cookies)
-			}
+			require.Len(t, got, 10, "cookies: %v", cookies)
 			check := func(name string, want httpsession.Cookie) {
 				t.Helper()
 				c := got[name]
-				if c.Domain != want.Domain || c.HostOnly != want.HostOnly || c.Path != want.Path || c.Value != want.Value ||
-					c.Secure != want.Secure || c.HttpOnly != want.HttpOnly || c.SameSite != want.SameSite || c.Partitioned != want.Partitioned ||
-					!c.Expires.Equal(want.Expires) {
-					t.Errorf("%s = %+v, want %+v", name, c, want)
-				}
+				assert.Equal(t, attributesOf(want), attributesOf(c), name)
+				assert.True(t, want.Expires.Equal(c.Expires), "%s: Expires %v, want %v", name, c.Expires, want.Expires)
 			}
 			check("host", httpsession.Cookie{Value: "1", Domain: "www.example.com", HostOnly: true, Path: "/", Expires: future})
 			check("dom", httpsession.Cookie{Value: "2", Domain: "example.com", Path: "/app", HttpOnly: true, SameSite: http.SameSiteLaxMode, Expires: future})
@@ -56,9 +51,9 @@ func TestChromiumAttributes(t *testing.T) {
 			check("chips", httpsession.Cookie{Value: "8", Domain: "example.com", HostOnly: true, Path: "/", Secure: true, SameSite: http.SameSiteNoneMode, Partitioned: true, Expires: future})
 			check("plain", httpsession.Cookie{Value: "9", Domain: "example.com", HostOnly: true, Path: "/", Expires: future})
 			check("empty", httpsession.Cookie{Value: "", Domain: "example.com", HostOnly: true, Path: "/", Expires: future})
-			if c := got["host"]; !c.Created.Equal(created) || !c.LastAccess.Equal(created) {
-				t.Errorf("host: Created %v LastAccess %v, want %v", c.Created, c.LastAccess, created)
-			}
+			c := got["host"]
+			assert.True(t, created.Equal(c.Created), "host: Created %v, want %v", c.Created, created)
+			assert.True(t, created.Equal(c.LastAccess), "host: LastAccess %v, want %v", c.LastAccess, created)
 		})
 	}
 }
@@ -80,8 +75,9 @@ func TestChromiumReportsEachBadRow(t *testing.T) {
 		{host: "example.com", topFrame: "https://example.com", crossSiteAncestor: 1, name: "ancestor", value: "secret-ancestor", expires: future, secure: 1, sameSite: 0},
 	})
 	cookies, err := Read(context.Background(), path)
-	if len(cookies) != 1 || cookies[0].Name != "good" || cookies[0].Value != "fine" {
-		t.Errorf("cookies = %v, want good alone", cookies)
+	if assert.Len(t, cookies, 1, "want good alone") {
+		assert.Equal(t, "good", cookies[0].Name, "want good alone")
+		assert.Equal(t, "fine", cookies[0].Value, "good")
 	}
 	bad := lineErrors(t, err, path)
 	want := map[int]error{
@@ -90,20 +86,14 @@ func TestChromiumReportsEachBadRow(t *testing.T) {
 		// no Secret Service holds "another password" (or there is none)
 		10: ErrDecrypt, 11: ErrForeignPartition,
 	}
-	if len(bad) != len(want) {
-		t.Errorf("reported lines %v, want %v", bad, want)
-	}
+	assert.Len(t, bad, len(want), "reported lines %v, want %v", bad, want)
 	for line, target := range want {
 		if line == 10 && errors.Is(bad[line], ErrNoKey) {
 			continue
 		}
-		if !errors.Is(bad[line], target) {
-			t.Errorf("line %d: %v, want %v", line, bad[line], target)
-		}
+		assert.ErrorIs(t, bad[line], target, "line %d", line)
 	}
-	if strings.Contains(err.Error(), "secret") {
-		t.Errorf("the error shows a value: %v", err)
-	}
+	assert.NotContains(t, err.Error(), "secret", "the error shows a value")
 }
 
 // A database of an old layout: no top_frame_site_key, secure and httponly
@@ -111,31 +101,32 @@ func TestChromiumReportsEachBadRow(t *testing.T) {
 func TestChromiumOldSchema(t *testing.T) {
 	path := tempDB(t, "Cookies")
 	db := newDB(t, path, `CREATE TABLE cookies (creation_utc INTEGER NOT NULL UNIQUE PRIMARY KEY, host_key TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL, path TEXT NOT NULL, expires_utc INTEGER NOT NULL, secure INTEGER NOT NULL, httponly INTEGER NOT NULL, last_access_utc INTEGER NOT NULL)`)
-	if _, err := db.Exec(`INSERT INTO cookies VALUES (?, '.example.com', 'old', 'v', '/', ?, 1, 1, ?)`,
-		chromiumMicros(time.Unix(1e9, 0)), chromiumMicros(future), chromiumMicros(time.Unix(1e9, 0))); err != nil {
-		t.Fatal(err)
-	}
+	_, err := db.Exec(`INSERT INTO cookies VALUES (?, '.example.com', 'old', 'v', '/', ?, 1, 1, ?)`,
+		chromiumMicros(time.Unix(1e9, 0)), chromiumMicros(future), chromiumMicros(time.Unix(1e9, 0)))
+	require.NoError(t, err)
 	db.Close()
 	cookies, err := Read(context.Background(), path)
-	if err != nil || len(cookies) != 1 {
-		t.Fatalf("Read = %v, %v", cookies, err)
-	}
+	require.NoError(t, err, "Read")
+	require.Len(t, cookies, 1, "Read")
 	c := cookies[0]
-	if c.Name != "old" || c.Value != "v" || c.HostOnly || !c.Secure || !c.HttpOnly || c.SameSite != 0 || !c.Expires.Equal(future) {
-		t.Errorf("cookie = %+v", c)
-	}
+	assert.Equal(t, "old", c.Name, "cookie = %+v", c)
+	assert.Equal(t, "v", c.Value, "cookie = %+v", c)
+	assert.False(t, c.HostOnly, "cookie = %+v", c)
+	assert.True(t, c.Secure, "cookie = %+v", c)
+	assert.True(t, c.HttpOnly, "cookie = %+v", c)
+	assert.Zero(t, c.SameSite, "cookie = %+v", c)
+	assert.True(t, future.Equal(c.Expires), "cookie = %+v", c)
 }
 
 func TestChromiumTime(t *testing.T) {
-	if got, err := chromiumTime(0, "t"); err != nil || !got.IsZero() {
-		t.Errorf("chromiumTime(0) = %v, %v", got, err)
-	}
-	if got, err := chromiumTime(13440276373785958, "t"); err != nil || got.Year() != 2026 {
-		t.Errorf("chromiumTime(2026) = %v, %v", got, err)
-	}
+	got, err := chromiumTime(0, "t")
+	assert.NoError(t, err, "chromiumTime(0)")
+	assert.True(t, got.IsZero(), "chromiumTime(0) = %v", got)
+	got, err = chromiumTime(13440276373785958, "t")
+	assert.NoError(t, err, "chromiumTime(2026)")
+	assert.Equal(t, 2026, got.Year(), "chromiumTime(2026) = %v", got)
 	for _, bad := range []int64{-1, 5, 1 << 62} {
-		if _, err := chromiumTime(bad, "t"); !errors.Is(err, ErrOutOfRange) {
-			t.Errorf("chromiumTime(%d) = %v", bad, err)
-		}
+		_, err := chromiumTime(bad, "t")
+		assert.ErrorIs(t, err, ErrOutOfRange, "chromiumTime(%d)", bad)
 	}
 }

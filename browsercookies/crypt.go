@@ -162,19 +162,9 @@ func (d *decryptor) decrypt(ctx context.Context, enc []byte, host string) (strin
 		}
 		return pt, err
 	}
-	return "", fmt.Errorf("%w: value prefix %q", ErrUnknownEncryption, printablePrefix(enc))
-}
-
-func printablePrefix(enc []byte) string {
-	if len(enc) > 3 {
-		enc = enc[:3]
-	}
-	for _, b := range enc {
-		if b < 0x20 || b >= 0x7f {
-			return fmt.Sprintf("%x", enc)
-		}
-	}
-	return string(enc)
+	// What the value starts with is not shown: it may be a plain value
+	// that some other program put in encrypted_value.
+	return "", fmt.Errorf("%w: the value starts with none of v10, v11, v20", ErrUnknownEncryption)
 }
 
 // decryptCBC tries each key on an AES-128-CBC value and returns the first

@@ -7,6 +7,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // Published test vectors: yt-dlp's test/test_cookies.py
@@ -22,12 +25,8 @@ func unhex(s string) []byte {
 }
 
 func TestDeriveKeyVectors(t *testing.T) {
-	if got := deriveKey([]byte("abc"), linuxIterations); !bytes.Equal(got, unhex("37a1ecd46dfc41c7b1395ad019dc4d17")) {
-		t.Errorf("Linux key of \"abc\" = %x", got)
-	}
-	if got := deriveKey([]byte("abc"), macIterations); !bytes.Equal(got, unhex("59e2c0d050f6f4e16cc18c51cb7ccd59")) {
-		t.Errorf("macOS key of \"abc\" = %x", got)
-	}
+	assert.Equal(t, unhex("37a1ecd46dfc41c7b1395ad019dc4d17"), deriveKey([]byte("abc"), linuxIterations), `Linux key of "abc"`)
+	assert.Equal(t, unhex("59e2c0d050f6f4e16cc18c51cb7ccd59"), deriveKey([]byte("abc"), macIterations), `macOS key of "abc"`)
 }
 
 func TestDecryptVectors(t *testing.T) {
@@ -52,9 +51,8 @@ func TestDecryptVectors(t *testing.T) {
 		}}, "763130b3beada15b9f43a198e09a01d9cfbf63", "2021-06-01-22"},
 	} {
 		got, err := tc.d.decrypt(ctx, unhex(tc.enc), "example.com")
-		if err != nil || got != tc.value {
-			t.Errorf("%s: %q, %v; want %q", tc.name, got, err, tc.value)
-		}
+		assert.NoError(t, err, tc.name)
+		assert.Equal(t, tc.value, got, tc.name)
 	}
 }
 
@@ -63,9 +61,9 @@ func TestDecryptFailures(t *testing.T) {
 	key := v10Key()
 	linux := func() *decryptor { return &decryptor{goos: "linux", hashPrefix: true} }
 	good := encryptCBC(key, "v10", "example.com", "value", true)
-	if got, err := linux().decrypt(ctx, good, "example.com"); err != nil || got != "value" {
-		t.Fatalf("v10 with host hash: %q, %v", got, err)
-	}
+	got, err := linux().decrypt(ctx, good, "example.com")
+	require.NoError(t, err, "v10 with host hash")
+	require.Equal(t, "value", got, "v10 with host hash")
 	for _, tc := range []struct {
 		name string
 		d    *decryptor
@@ -97,9 +95,7 @@ func TestDecryptFailures(t *testing.T) {
 		}}, unhex("763130b3beada15b9f43a198e09a01d9cfbf63"), "example.com", ErrNoKey},
 	} {
 		got, err := tc.d.decrypt(ctx, tc.enc, tc.host)
-		if !errors.Is(err, tc.want) {
-			t.Errorf("%s: %q, %v; want %v", tc.name, got, err, tc.want)
-		}
+		assert.ErrorIs(t, err, tc.want, "%s: decrypted %q", tc.name, got)
 	}
 	// v11 with the keyring's password; the key is looked up once.
 	calls := 0
@@ -109,22 +105,20 @@ func TestDecryptFailures(t *testing.T) {
 	}}
 	for range 3 {
 		enc := encryptCBC(deriveKey([]byte("keyring password"), 1), "v11", "example.com", "v11 value", true)
-		if got, err := d.decrypt(ctx, enc, "example.com"); err != nil || got != "v11 value" {
-			t.Errorf("v11: %q, %v", got, err)
-		}
+		got, err := d.decrypt(ctx, enc, "example.com")
+		assert.NoError(t, err, "v11")
+		assert.Equal(t, "v11 value", got, "v11")
 	}
-	if calls != 1 {
-		t.Errorf("the keyring was asked %d times, want once", calls)
-	}
+	assert.Equal(t, 1, calls, "times the keyring was asked")
 	// macOS values without a prefix are from before encryption.
-	if got, err := (&decryptor{goos: "darwin"}).decrypt(ctx, []byte("plain old"), "example.com"); err != nil || got != "plain old" {
-		t.Errorf("macOS unprefixed: %q, %v", got, err)
-	}
+	got, err = (&decryptor{goos: "darwin"}).decrypt(ctx, []byte("plain old"), "example.com")
+	assert.NoError(t, err, "macOS unprefixed")
+	assert.Equal(t, "plain old", got, "macOS unprefixed")
 	// Windows values without a prefix are DPAPI blobs.
 	dpapi := func(b []byte) ([]byte, error) { return bytes.TrimPrefix(b, []byte("blob:")), nil }
-	if got, err := (&decryptor{goos: "windows", dpapi: dpapi}).decrypt(ctx, []byte("blob:dpapi value"), "example.com"); err != nil || got != "dpapi value" {
-		t.Errorf("Windows DPAPI value: %q, %v", got, err)
-	}
+	got, err = (&decryptor{goos: "windows", dpapi: dpapi}).decrypt(ctx, []byte("blob:dpapi value"), "example.com")
+	assert.NoError(t, err, "Windows DPAPI value")
+	assert.Equal(t, "dpapi value", got, "Windows DPAPI value")
 }
 
 func TestLocalStateKey(t *testing.T) {
@@ -137,17 +131,15 @@ func TestLocalStateKey(t *testing.T) {
 	}
 	state := `{"os_crypt":{"encrypted_key":"` + base64.StdEncoding.EncodeToString(append([]byte("DPAPIsealed:"), key...)) + `"}}`
 	got, err := localStateKey([]byte(state), fakeDPAPI)
-	if err != nil || !bytes.Equal(got, key) {
-		t.Errorf("localStateKey = %x, %v", got, err)
-	}
+	assert.NoError(t, err, "localStateKey")
+	assert.Equal(t, key, got, "localStateKey")
 	for _, bad := range []string{
 		`{}`, `not json`, `{"os_crypt":{"encrypted_key":"!!"}}`,
 		`{"os_crypt":{"encrypted_key":"` + base64.StdEncoding.EncodeToString([]byte("sealed:x")) + `"}}`,
 		`{"os_crypt":{"encrypted_key":"` + base64.StdEncoding.EncodeToString([]byte("DPAPIsealed:short")) + `"}}`,
 	} {
-		if _, err := localStateKey([]byte(bad), fakeDPAPI); err == nil {
-			t.Errorf("localStateKey(%s) succeeded", bad)
-		}
+		_, err := localStateKey([]byte(bad), fakeDPAPI)
+		assert.Error(t, err, "localStateKey(%s)", bad)
 	}
 }
 
@@ -165,8 +157,8 @@ func TestUnpad(t *testing.T) {
 		{nil, nil, false},
 	} {
 		got, ok := unpad(tc.in)
-		if ok != tc.ok || !bytes.Equal(got, tc.want) {
-			t.Errorf("unpad(%v) = %v, %v", tc.in, got, ok)
-		}
+		assert.Equal(t, tc.ok, ok, "unpad(%v)", tc.in)
+		// bytes.Equal: an empty result may be nil or not.
+		assert.True(t, bytes.Equal(tc.want, got), "unpad(%v) = %v, want %v", tc.in, got, tc.want)
 	}
 }

@@ -22,7 +22,25 @@
 // -wal, -shm and -journal files before it is opened, so a running browser
 // neither blocks the read nor is disturbed by it, and what is still in the
 // write-ahead log is seen. The copy is taken again when a file changed while
-// it was being copied.
+// it was being copied. The files are only read: nothing is written beside
+// them.
+//
+// The database may be named through a symbolic link; its -wal, -shm and
+// -journal files may not, since a browser never links them. Each must be a
+// regular file: a FIFO, a device, a socket or a directory is refused with
+// an error wrapping httpsession.ErrUnsafePath, never opened for reading. A
+// database whose files together exceed MaxDatabaseSize is refused
+// (httpsession.ErrCorrupt), and the copy ends with the context. A
+// write-ahead log that belongs to another database with the same page size
+// is applied by SQLite as the browser's SQLite would apply it: only who can
+// write the profile directory can put one there.
+//
+// A table without a column every version of the browser writes (name,
+// value, host, path, expiry) is not read at all; a NULL in such a column, a
+// host with two leading dots, or a second row of a cookie of the same
+// identity (name, domain, path, host-only, partition; partition keys that
+// differ only in their scheme) is reported for its row (the newer of two
+// is returned, the other is reported with ErrDuplicate).
 //
 // Every cookie is checked as if a server had sent it (httpsession.Jar.Set):
 // a domain cookie on a public suffix (a supercookie) is refused even when a
@@ -47,7 +65,13 @@
 //
 // On Linux the profiles are looked for where each browser puts them,
 // including the Flatpak (~/.var/app/ID/...) and Snap (~/snap/NAME/...)
-// locations; on macOS and Windows at the browsers' usual places.
+// locations; on macOS and Windows at the browsers' usual places. When a
+// browser is installed more than once (natively and as a Flatpak, say) and
+// several installations have the profile, the one whose database was
+// written last is read: that is the one in use. A profile name that names
+// more than one profile of an installation (two Chromium profiles called
+// "Work", two Firefox profiles of one Name, or, without profiles.ini, two
+// *.default-release directories) is an error naming them, never a guess.
 //
 // # Attributes
 //
@@ -68,7 +92,12 @@
 // creation_utc and last_access_utc are microseconds since 1601; a cookie
 // without has_expires or is_persistent is a session cookie; samesite -1 no
 // attribute, 0 None, 1 Lax, 2 Strict; a top_frame_site_key is mapped as
-// Firefox's partitionKey is.
+// Firefox's partitionKey is. SameSite=None without Secure, which no browser
+// accepts from a server today but which both browsers' older versions
+// stored for "not given", is read as no SameSite attribute (in both
+// browsers). A partition for frames with a cross-site ancestor (Chromium's
+// has_cross_site_ancestor, the ",f" of Firefox's partitionKey) is reported
+// as a foreign partition whatever its site.
 //
 // # Decryption
 //

@@ -19,11 +19,11 @@ import (
 var firefoxColumns = []column{
 	{names: []string{"id"}, def: "rowid"},
 	{names: []string{"originAttributes"}, def: "''"},
-	{names: []string{"name"}, def: "''"},
-	{names: []string{"value"}, def: "''"},
-	{names: []string{"host"}, def: "''"},
-	{names: []string{"path"}, def: "'/'"},
-	{names: []string{"expiry"}, def: "0"},
+	{names: []string{"name"}, def: ""},
+	{names: []string{"value"}, def: ""},
+	{names: []string{"host"}, def: ""},
+	{names: []string{"path"}, def: ""},
+	{names: []string{"expiry"}, def: ""},
 	{names: []string{"lastAccessed"}, def: "0"},
 	{names: []string{"creationTime"}, def: "0"},
 	{names: []string{"isSecure"}, def: "0"},
@@ -52,15 +52,6 @@ const firefoxMillisSchema = 16
 // after March 1973).
 const millisThreshold = 100_000_000_000
 
-func readFirefox(ctx context.Context, s *source) ([]record, error) {
-	db, closeDB, err := openCopy(ctx, s.db)
-	if err != nil {
-		return nil, err
-	}
-	defer closeDB()
-	return readFirefoxDB(ctx, db, s)
-}
-
 func readFirefoxDB(ctx context.Context, db *sql.DB, s *source) ([]record, error) {
 	have, err := columns(ctx, db, "moz_cookies")
 	if err != nil {
@@ -76,7 +67,11 @@ func readFirefoxDB(ctx context.Context, db *sql.DB, s *source) ([]record, error)
 			return nil, err
 		}
 	}
-	rows, err := db.QueryContext(ctx, "SELECT "+selectList(have, firefoxColumns)+" FROM moz_cookies")
+	list, err := selectList(have, firefoxColumns)
+	if err != nil {
+		return nil, fmt.Errorf("browsercookies: %s: not a Firefox cookie database: %w", s.db, err)
+	}
+	rows, err := db.QueryContext(ctx, "SELECT "+list+" FROM moz_cookies")
 	if err != nil {
 		return nil, fmt.Errorf("browsercookies: %s: %w", s.db, err)
 	}
@@ -125,6 +120,9 @@ func firefoxRecord(v []any, schema, userContext int64) (r record, keep bool) {
 	if oa.userContextID != userContext || oa.privateBrowsingID != 0 {
 		return r, false
 	}
+	if err := nullInRequired(v, firefoxColumns); err != nil {
+		return fail(err)
+	}
 	c := &r.c
 	if c.Name, err = asText(v[2], "name"); err != nil {
 		return fail(err)
@@ -133,8 +131,9 @@ func firefoxRecord(v []any, schema, userContext int64) (r record, keep bool) {
 	if err != nil {
 		return fail(err)
 	}
-	c.Domain = strings.TrimPrefix(host, ".")
-	c.HostOnly = !strings.HasPrefix(host, ".")
+	if c.Domain, c.HostOnly, err = domainOf(host, "host"); err != nil {
+		return fail(err)
+	}
 	if c.Value, err = asText(v[3], "value"); err != nil {
 		return fail(err)
 	}
@@ -177,6 +176,12 @@ func firefoxRecord(v []any, schema, userContext int64) (r record, keep bool) {
 	}
 	if c.Partitioned, err = asBool(v[12], "isPartitionedAttributeSet"); err != nil {
 		return fail(err)
+	}
+	if oa.crossSiteAncestor {
+		// A partition for frames with a cross-site ancestor is not the
+		// top-level site's own, whatever the site (as for Chromium's
+		// has_cross_site_ancestor).
+		return fail(ErrForeignPartition)
 	}
 	r.partition = oa.partitionHost
 	if r.partition == "" {
@@ -232,6 +237,7 @@ func firefoxExpiry(v, schema int64) (time.Time, error) {
 type originAttributes struct {
 	userContextID, privateBrowsingID int64
 	partitionHost                    string // host of the partitionKey's site
+	crossSiteAncestor                bool   // the partitionKey's ancestor bit ",f"
 	firstPartyDomain                 string
 }
 
@@ -275,6 +281,12 @@ func parseOriginAttributes(s string) (originAttributes, error) {
 			return oa, fmt.Errorf("%w: malformed partitionKey in originAttributes", ErrOutOfRange)
 		}
 		oa.partitionHost = parts[1]
+		// After the host: a port (digits), then the ancestor bit "f".
+		for _, p := range parts[2:] {
+			if p == "f" {
+				oa.crossSiteAncestor = true
+			}
+		}
 	}
 	return oa, nil
 }

@@ -2,12 +2,13 @@ package browsercookies
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/httpsession/httpsession"
 )
@@ -23,6 +24,14 @@ func byName(cookies []httpsession.Cookie) map[string]httpsession.Cookie {
 	return m
 }
 
+// attributesOf returns c without what the attribute checks leave out or
+// compare apart: its name, quoting and times (compared with time.Time.Equal).
+func attributesOf(c httpsession.Cookie) httpsession.Cookie {
+	c.Name, c.Quoted = "", false
+	c.Expires, c.Created, c.LastAccess = time.Time{}, time.Time{}, time.Time{}
+	return c
+}
+
 // lineErrors returns the FileError's reasons by line, failing the test for
 // any other error.
 func lineErrors(t *testing.T, err error, path string) map[int]error {
@@ -31,12 +40,8 @@ func lineErrors(t *testing.T, err error, path string) map[int]error {
 		return nil
 	}
 	var fe *httpsession.FileError
-	if !errors.As(err, &fe) {
-		t.Fatalf("error is not a *httpsession.FileError: %v", err)
-	}
-	if fe.Path != path {
-		t.Errorf("FileError.Path = %q, want the database %q", fe.Path, path)
-	}
+	require.ErrorAs(t, err, &fe, "want a *httpsession.FileError")
+	assert.Equal(t, path, fe.Path, "FileError.Path, want the database")
 	m := map[int]error{}
 	for _, l := range fe.Lines {
 		m[l.Line] = l.Err
@@ -61,21 +66,14 @@ func TestFirefoxAttributes(t *testing.T) {
 		{id: 9, name: "oldnone", value: "9", host: "example.com", expiry: ms, sameSite: ffSameSiteNone}, // None without Secure: "not given"
 	})
 	cookies, err := Read(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	got := byName(cookies)
-	if len(got) != 9 {
-		t.Fatalf("got %d cookies, want 9: %v", len(got), cookies)
-	}
+	require.Len(t, got, 9, "cookies: %v", cookies)
 	check := func(name string, want httpsession.Cookie) {
 		t.Helper()
 		c := got[name]
-		if c.Domain != want.Domain || c.HostOnly != want.HostOnly || c.Path != want.Path || c.Value != want.Value ||
-			c.Secure != want.Secure || c.HttpOnly != want.HttpOnly || c.SameSite != want.SameSite || c.Partitioned != want.Partitioned ||
-			!c.Expires.Equal(future) {
-			t.Errorf("%s = %+v, want %+v (expires %v)", name, c, want, future)
-		}
+		assert.Equal(t, attributesOf(want), attributesOf(c), name)
+		assert.True(t, future.Equal(c.Expires), "%s: Expires %v, want %v", name, c.Expires, future)
 	}
 	check("host", httpsession.Cookie{Value: "1", Domain: "www.example.com", HostOnly: true, Path: "/"})
 	check("dom", httpsession.Cookie{Value: "2", Domain: "example.com", Path: "/app", HttpOnly: true, SameSite: http.SameSiteLaxMode})
@@ -86,9 +84,9 @@ func TestFirefoxAttributes(t *testing.T) {
 	check("chips", httpsession.Cookie{Value: "7", Domain: "example.com", HostOnly: true, Path: "/", Secure: true, SameSite: http.SameSiteNoneMode, Partitioned: true})
 	check("ip", httpsession.Cookie{Value: "8", Domain: "127.0.0.1", HostOnly: true, Path: "/"})
 	check("oldnone", httpsession.Cookie{Value: "9", Domain: "example.com", HostOnly: true, Path: "/"})
-	if c := got["host"]; !c.Created.Equal(created) || !c.LastAccess.Equal(created.Add(time.Microsecond)) {
-		t.Errorf("host: Created %v LastAccess %v, want %v and a microsecond later", c.Created, c.LastAccess, created)
-	}
+	c := got["host"]
+	assert.True(t, created.Equal(c.Created), "host: Created %v, want %v", c.Created, created)
+	assert.True(t, created.Add(time.Microsecond).Equal(c.LastAccess), "host: LastAccess %v, want a microsecond after %v", c.LastAccess, created)
 }
 
 // Before schema 16 expiry is in seconds; from it in milliseconds; a value
@@ -108,12 +106,9 @@ func TestFirefoxExpiryUnits(t *testing.T) {
 			path := tempDB(t, "cookies.sqlite")
 			writeFirefox(t, path, tc.schema, []ffRow{{id: 1, name: "a", value: "1", host: "example.com", expiry: tc.expiry, sameSite: ffSameSiteUnset}})
 			cookies, err := Read(context.Background(), path)
-			if err != nil || len(cookies) != 1 {
-				t.Fatalf("Read = %v, %v", cookies, err)
-			}
-			if !cookies[0].Expires.Equal(future) {
-				t.Errorf("Expires = %v, want %v", cookies[0].Expires, future)
-			}
+			require.NoError(t, err, "Read")
+			require.Len(t, cookies, 1, "Read")
+			assert.True(t, future.Equal(cookies[0].Expires), "Expires = %v, want %v", cookies[0].Expires, future)
 		})
 	}
 }
@@ -139,8 +134,8 @@ func TestFirefoxReportsEachBadRow(t *testing.T) {
 		{id: 12, name: "hugeexpiry", value: "secret-huge", host: "example.com", expiry: int64(1) << 62, sameSite: ffSameSiteUnset},
 	})
 	cookies, err := Read(context.Background(), path)
-	if len(cookies) != 1 || cookies[0].Name != "good" {
-		t.Errorf("cookies = %v, want good alone (expired omitted)", cookies)
+	if assert.Len(t, cookies, 1, "want good alone (expired omitted)") {
+		assert.Equal(t, "good", cookies[0].Name, "want good alone (expired omitted)")
 	}
 	bad := lineErrors(t, err, path)
 	want := map[int]error{
@@ -148,20 +143,13 @@ func TestFirefoxReportsEachBadRow(t *testing.T) {
 		6: ErrOutOfRange, 7: ErrForeignPartition, 8: httpsession.ErrInvalidCookie, 9: httpsession.ErrInvalidCookie,
 		11: ErrOutOfRange, 12: ErrOutOfRange,
 	}
-	if len(bad) != len(want) {
-		t.Errorf("reported lines %v, want %v", bad, want)
-	}
+	assert.Len(t, bad, len(want), "reported lines %v, want %v", bad, want)
 	for line, target := range want {
-		if !errors.Is(bad[line], target) {
-			t.Errorf("line %d: %v, want %v", line, bad[line], target)
-		}
+		assert.ErrorIs(t, bad[line], target, "line %d", line)
 	}
-	if strings.Contains(err.Error(), "secret") {
-		t.Errorf("the error shows a value: %v", err)
-	}
-	if !strings.Contains(err.Error(), `"super"`) || !strings.Contains(err.Error(), path) {
-		t.Errorf("the error does not name the cookie and the database: %v", err)
-	}
+	assert.NotContains(t, err.Error(), "secret", "the error shows a value")
+	assert.Contains(t, err.Error(), `"super"`, "the error does not name the cookie")
+	assert.Contains(t, err.Error(), path, "the error does not name the database")
 }
 
 // Containers are separate jars: the default one is read unless a spec
@@ -190,21 +178,17 @@ func TestFirefoxContainers(t *testing.T) {
 		dir + "::personal":  {"personal"},
 	} {
 		cookies, err := Read(context.Background(), spec)
-		if err != nil {
-			t.Errorf("%s: %v", spec, err)
+		if !assert.NoError(t, err, spec) {
 			continue
 		}
 		var names []string
 		for _, c := range cookies {
 			names = append(names, c.Name)
 		}
-		if strings.Join(names, ",") != strings.Join(want, ",") {
-			t.Errorf("%s: %v, want %v", spec, names, want)
-		}
+		assert.Equal(t, want, names, spec)
 	}
-	if _, err := Read(context.Background(), path+"::Nope"); err == nil || !strings.Contains(err.Error(), "Nope") {
-		t.Errorf("unknown container: %v", err)
-	}
+	_, err := Read(context.Background(), path+"::Nope")
+	assert.ErrorContains(t, err, "Nope", "unknown container")
 }
 
 // What is still in the write-ahead log of a database another connection
@@ -217,31 +201,24 @@ func TestFirefoxWAL(t *testing.T) {
 	// A reader holding a transaction open keeps a checkpoint from
 	// emptying the log, as a running browser's connection may.
 	tx, err := db.Begin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tx.Exec(`INSERT INTO moz_cookies (id, name, value, host, path, expiry, isSecure, isHttpOnly, sameSite) VALUES (2, 'second', '2', 'example.com', '/', ?, 0, 0, 256)`, ms); err != nil {
-		t.Fatal(err)
-	}
-	if err := tx.Commit(); err != nil {
-		t.Fatal(err)
-	}
-	if fi := stateOf(path + "-wal"); !fi.exists || fi.size == 0 {
-		t.Fatalf("the test needs the rows in the -wal file: %+v", fi)
-	}
+	require.NoError(t, err)
+	_, err = tx.Exec(`INSERT INTO moz_cookies (id, name, value, host, path, expiry, isSecure, isHttpOnly, sameSite) VALUES (2, 'second', '2', 'example.com', '/', ?, 0, 0, 256)`, ms)
+	require.NoError(t, err)
+	require.NoError(t, tx.Commit())
+	fi := stateOf(path+"-wal", true)
+	require.True(t, fi.exists, "the test needs the rows in the -wal file: %+v", fi)
+	require.NotZero(t, fi.size, "the test needs the rows in the -wal file: %+v", fi)
 	cookies, err := Read(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := byName(cookies); len(got) != 2 || got["second"].Value != "2" {
-		t.Errorf("cookies = %v, want first and second (from the log)", cookies)
-	}
+	require.NoError(t, err)
+	got := byName(cookies)
+	assert.Len(t, got, 2, "cookies = %v, want first and second (from the log)", cookies)
+	assert.Equal(t, "2", got["second"].Value, "second (from the log)")
 	// The holder goes on as before.
 	insertFirefox(t, db, []ffRow{{id: 3, name: "third", value: "3", host: "example.com", expiry: ms}})
 	var n int
-	if err := db.QueryRow("SELECT count(*) FROM moz_cookies").Scan(&n); err != nil || n != 3 {
-		t.Errorf("after Read, the holder counts %d rows (%v), want 3", n, err)
-	}
+	err = db.QueryRow("SELECT count(*) FROM moz_cookies").Scan(&n)
+	assert.NoError(t, err, "after Read, the holder's count")
+	assert.Equal(t, 3, n, "after Read, the rows the holder counts")
 }
 
 func TestParseOriginAttributes(t *testing.T) {
@@ -251,16 +228,14 @@ func TestParseOriginAttributes(t *testing.T) {
 		"^partitionKey=%28https%2Cexample.com%29":                     {partitionHost: "example.com"},
 		"^partitionKey=%28http%2Clocalhost%2C8080%29&userContextId=1": {partitionHost: "localhost", userContextID: 1},
 		"^firstPartyDomain=example.org":                               {firstPartyDomain: "example.org"},
-		"^partitionKey=%28https%2Cexample.com%2Cf%29":                 {partitionHost: "example.com"},
+		"^partitionKey=%28https%2Cexample.com%2Cf%29":                 {partitionHost: "example.com", crossSiteAncestor: true},
 	} {
 		got, err := parseOriginAttributes(in)
-		if err != nil || got != want {
-			t.Errorf("parseOriginAttributes(%q) = %+v, %v; want %+v", in, got, err, want)
-		}
+		assert.NoError(t, err, "parseOriginAttributes(%q)", in)
+		assert.Equal(t, want, got, "parseOriginAttributes(%q)", in)
 	}
 	for _, in := range []string{"userContextId=1", "^userContextId=x", "^partitionKey=https", "^partitionKey=%28https%29", "^%zz"} {
-		if _, err := parseOriginAttributes(in); !errors.Is(err, ErrOutOfRange) {
-			t.Errorf("parseOriginAttributes(%q) = %v, want ErrOutOfRange", in, err)
-		}
+		_, err := parseOriginAttributes(in)
+		assert.ErrorIs(t, err, ErrOutOfRange, "parseOriginAttributes(%q)", in)
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 )
 
 // The schemas the browsers tested here write (Firefox ESR 153, schema 17;
@@ -41,15 +43,12 @@ type ffRow struct {
 func newDB(t testing.TB, path string, stmts ...string) *sql.DB {
 	t.Helper()
 	db, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	db.SetMaxOpenConns(1)
 	t.Cleanup(func() { db.Close() })
 	for _, s := range stmts {
-		if _, err := db.Exec(s); err != nil {
-			t.Fatalf("%s: %v", s, err)
-		}
+		_, err = db.Exec(s)
+		require.NoError(t, err, s)
 	}
 	return db
 }
@@ -75,9 +74,7 @@ func insertFirefox(t testing.TB, db *sql.DB, rows []ffRow) {
 		_, err := db.Exec(`INSERT INTO moz_cookies (id, originAttributes, name, value, host, path, expiry, lastAccessed, creationTime, isSecure, isHttpOnly, sameSite, isPartitionedAttributeSet, schemeMap, updateTime)
 			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,2,0)`,
 			id, r.attrs, r.name, r.value, r.host, r.path, r.expiry, r.lastAccessed, r.creationTime, r.secure, r.httpOnly, r.sameSite, r.partitioned)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 	}
 }
 
@@ -152,9 +149,7 @@ func writeChromium(t testing.TB, path string, version int, rows []crRow) {
 		_, err := db.Exec(`INSERT INTO cookies VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,1,?,2,443,?,0,?)`,
 			chromiumMicros(created), r.host, r.topFrame, r.name, value, enc, r.path, chromiumMicros(r.expires),
 			r.secure, r.httpOnly, chromiumMicros(created), hasExpires, hasExpires, r.sameSite, chromiumMicros(created), r.crossSiteAncestor)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 	}
 	db.Close()
 }
@@ -168,15 +163,11 @@ func tempDB(t testing.TB, name string) string {
 
 func mkdirAll(t testing.TB, p string) {
 	t.Helper()
-	if err := os.MkdirAll(p, 0o700); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.MkdirAll(p, 0o700))
 }
 
 func writeFile(t testing.TB, p, content string) {
 	t.Helper()
 	mkdirAll(t, filepath.Dir(p))
-	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(p, []byte(content), 0o600))
 }

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/httpsession/httpsession"
 )
 
@@ -80,29 +82,20 @@ func checkFuzzRecord(t *testing.T, r record, secret string) {
 	t.Helper()
 	const path = "/profile/cookies.db"
 	cookies, err := validate([]record{r}, path, time.Now())
-	var fe *httpsession.FileError
-	switch {
-	case err == nil:
-	case errors.As(err, &fe):
-		if fe.Path != path || len(fe.Lines) != 1 || fe.Lines[0].Line != 1 {
-			t.Fatalf("FileError %+v, want line 1 of %s", fe, path)
+	if err != nil {
+		var fe *httpsession.FileError
+		require.ErrorAs(t, err, &fe, "validate")
+		require.Equal(t, path, fe.Path, "FileError %+v, want line 1 of %s", fe, path)
+		require.Len(t, fe.Lines, 1, "FileError %+v, want line 1 of %s", fe, path)
+		require.Equal(t, 1, fe.Lines[0].Line, "FileError %+v, want line 1 of %s", fe, path)
+		require.Empty(t, cookies, "a row both returned and reported: %v", err)
+		if len(secret) >= 8 && !strings.Contains(fmt.Sprintf("%q %q", r.c.Name, r.c.Domain), secret) {
+			require.NotContains(t, err.Error(), secret, "the error shows the value")
 		}
-		if len(cookies) != 0 {
-			t.Fatalf("a row both returned and reported: %v, %v", cookies, err)
-		}
-		if len(secret) >= 8 && strings.Contains(err.Error(), secret) && !strings.Contains(fmt.Sprintf("%q %q", r.c.Name, r.c.Domain), secret) {
-			t.Fatalf("the error shows the value: %v", err)
-		}
-	default:
-		t.Fatalf("validate: %v", err)
 	}
-	if len(cookies) > 1 {
-		t.Fatalf("one row gave %d cookies", len(cookies))
-	}
+	require.LessOrEqual(t, len(cookies), 1, "cookies of one row: %v", cookies)
 	for _, c := range cookies {
-		if err := httpsession.NewJar().Set(c); err != nil {
-			t.Fatalf("returned cookie %+v refused: %v", c, err)
-		}
+		require.NoError(t, httpsession.NewJar().Set(c), "returned cookie %+v refused", c)
 	}
 }
 
@@ -121,16 +114,13 @@ func FuzzCookieDatabase(f *testing.F) {
 			p = filepath.Join(dir, "Cookies")
 			enc := encryptCBC(v10Key(), "v10", "example.com", "1", true)
 			db := newDB(f, p, "PRAGMA page_size=512", chromiumSchema, "INSERT INTO meta VALUES ('version', '24')")
-			if _, err := db.Exec(`INSERT INTO cookies VALUES (0,'example.com','','a','',?,'/',?,0,0,0,1,1,1,-1,2,443,0,0,0)`,
-				enc, time.Now().Add(day).UnixMicro()+windowsEpochMicros); err != nil {
-				f.Fatal(err)
-			}
+			_, err := db.Exec(`INSERT INTO cookies VALUES (0,'example.com','','a','',?,'/',?,0,0,0,1,1,1,-1,2,443,0,0,0)`,
+				enc, time.Now().Add(day).UnixMicro()+windowsEpochMicros)
+			require.NoError(f, err)
 			db.Close()
 		}
 		data, err := os.ReadFile(p)
-		if err != nil {
-			f.Fatal(err)
-		}
+		require.NoError(f, err)
 		f.Add(data, uint16(0), byte(0))
 	}
 	f.Fuzz(func(t *testing.T, data []byte, at uint16, b byte) {
@@ -140,18 +130,14 @@ func FuzzCookieDatabase(f *testing.F) {
 		data = bytes.Clone(data)
 		data[int(at)%len(data)] ^= b
 		p := filepath.Join(t.TempDir(), "db")
-		if err := os.WriteFile(p, data, 0o600); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, os.WriteFile(p, data, 0o600))
 		cookies, err := Read(context.Background(), p)
 		var fe *httpsession.FileError
-		if err != nil && errors.As(err, &fe) && fe.Path != p {
-			t.Fatalf("FileError for %q, want %q", fe.Path, p)
+		if err != nil && errors.As(err, &fe) {
+			require.Equal(t, p, fe.Path, "FileError for the database read")
 		}
 		for _, c := range cookies {
-			if err := httpsession.NewJar().Set(c); err != nil {
-				t.Fatalf("returned cookie %+v refused: %v", c, err)
-			}
+			require.NoError(t, httpsession.NewJar().Set(c), "returned cookie %+v refused", c)
 		}
 	})
 }
@@ -167,12 +153,11 @@ func FuzzSpec(f *testing.F) {
 		t.Setenv("HOME", home)
 		t.Setenv("XDG_CONFIG_HOME", "")
 		p := filepath.Join(home, "file")
-		if err := os.WriteFile(p, file, 0o600); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, os.WriteFile(p, file, 0o600))
 		Read(context.Background(), spec) //nolint:errcheck // only that it answers
-		if _, err := Read(context.Background(), p); err == nil && !bytes.HasPrefix(file, []byte("SQLite format 3\x00")) {
-			t.Fatalf("Read of a file that is not SQLite succeeded")
+		_, err := Read(context.Background(), p)
+		if !bytes.HasPrefix(file, []byte("SQLite format 3\x00")) {
+			require.Error(t, err, "Read of a file that is not SQLite")
 		}
 	})
 }

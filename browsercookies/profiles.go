@@ -9,7 +9,9 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
+	"time"
 )
 
 // browser is what Read knows of one browser: where its profiles are and,
@@ -178,36 +180,63 @@ func resolve(spec string) (*source, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Every installation (native, Flatpak, Snap) that has the profile is
+	// a candidate; the one whose database was written last is the one in
+	// use.
 	var src *source
+	var newest time.Time
 	var tried []string
-	var firstErr error
+	var errs []error
 	for _, d := range b.dirs(e) {
+		tried = append(tried, d)
 		if !isDir(d) {
-			tried = append(tried, d)
 			continue
 		}
+		var s *source
 		if b.firefox {
-			src, err = firefoxProfile(d, profile)
+			s, err = firefoxProfile(d, profile)
 		} else {
-			src, err = chromiumProfile(b, d, profile)
+			s, err = chromiumProfile(b, d, profile)
 		}
-		if err == nil {
-			break
+		if errors.Is(err, errAmbiguous) {
+			return nil, err
 		}
-		// Another installation (Flatpak, Snap) may have the profile.
-		if firstErr == nil {
-			firstErr = err
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if t := lastWritten(s.db); src == nil || t.After(newest) {
+			src, newest = s, t
 		}
 	}
 	if src == nil {
-		if firstErr != nil {
-			return nil, firstErr
+		if len(errs) == 1 {
+			return nil, errs[0] // the one installation there is
 		}
-		return nil, fmt.Errorf("browsercookies: no %s profile found (looked in %s)", b.name, strings.Join(tried, ", "))
+		what := "profile"
+		if profile != "" {
+			what = fmt.Sprintf("profile %q", profile)
+		}
+		return nil, fmt.Errorf("browsercookies: no %s %s found (looked for a cookie database in %s)", b.name, what, strings.Join(tried, ", "))
 	}
 	src.browser = b
 	src.container = container
 	return src, nil
+}
+
+// errAmbiguous: a profile name that names more than one profile.
+var errAmbiguous = errors.New("ambiguous profile name")
+
+// lastWritten returns when a database or its write-ahead log was last
+// written.
+func lastWritten(db string) time.Time {
+	var t time.Time
+	for _, p := range []string{db, db + "-wal"} {
+		if fi, err := os.Stat(p); err == nil && fi.ModTime().After(t) {
+			t = fi.ModTime()
+		}
+	}
+	return t
 }
 
 func isDir(p string) bool {
@@ -234,14 +263,13 @@ func resolvePath(p string) (*source, error) {
 	var src *source
 	switch {
 	case fi.Mode().IsRegular():
-		kind, err := sniff(p)
-		if err != nil {
+		if err := sqliteHeader(p); err != nil {
 			return nil, err
 		}
-		src = &source{kind: kind, db: p, profile: filepath.Dir(p)}
-		if kind == "chromium" {
-			src.userData = chromiumUserDataOf(p)
-		}
+		// Which browser wrote it is told by its tables, when it is read.
+		src = &source{db: p, profile: filepath.Dir(p)}
+	case !fi.IsDir():
+		return nil, notRegular(p, fi) // a FIFO, a device, a socket
 	case isFile(filepath.Join(p, "cookies.sqlite")):
 		src = &source{kind: "firefox", db: filepath.Join(p, "cookies.sqlite"), profile: p}
 	case isFile(filepath.Join(p, "profiles.ini")):
@@ -260,7 +288,7 @@ func resolvePath(p string) (*source, error) {
 		return nil, err
 	}
 	if container != "" {
-		if src.kind != "firefox" {
+		if src.kind != "firefox" && src.kind != "" { // "": checked when read
 			return nil, fmt.Errorf("browsercookies: %s: containers are Firefox's", p)
 		}
 		src.container = container
@@ -346,16 +374,30 @@ func chromiumProfile(b *browser, userData, name string) (*source, error) {
 	}
 	var dirs []string
 	if name != "" {
+		// The directory of that name, else the one profile of that name
+		// (exactly, then in any case): two profiles of one name are an
+		// error, not a guess.
 		dirs = append(dirs, name)
-		for dir, info := range state.Profile.InfoCache {
-			if info.Name == name {
-				dirs = append(dirs, dir)
+		byName := func(match func(string) bool) []string {
+			var found []string
+			for dir, info := range state.Profile.InfoCache {
+				if match(info.Name) && filepath.IsLocal(dir) && chromiumDB(filepath.Join(userData, dir)) != "" {
+					found = append(found, dir)
+				}
 			}
+			slices.Sort(found)
+			return found
 		}
-		for dir, info := range state.Profile.InfoCache {
-			if strings.EqualFold(info.Name, name) || strings.EqualFold(dir, name) {
-				dirs = append(dirs, dir)
+		if chromiumDB(filepath.Join(userData, name)) == "" || !filepath.IsLocal(name) {
+			found := byName(func(n string) bool { return n == name })
+			if len(found) == 0 {
+				found = byName(func(n string) bool { return strings.EqualFold(n, name) })
 			}
+			if len(found) > 1 {
+				return nil, fmt.Errorf("browsercookies: %w: %q names the profiles %s in %s; give the directory name",
+					errAmbiguous, name, strings.Join(found, ", "), userData)
+			}
+			dirs = append(dirs, found...)
 		}
 	} else {
 		dirs = append(dirs, "Default")
@@ -394,17 +436,27 @@ func firefoxProfile(root, name string) (*source, error) {
 		return p.path
 	}
 	var candidates []string
+	hasDB := func(d string) bool { return isFile(filepath.Join(d, "cookies.sqlite")) }
 	if name != "" {
+		// The profile of that name (exactly, then by its directory, then
+		// in any case), else a directory of that name. Two profiles that
+		// match alike are an error, not a guess.
 		for _, match := range []func(iniProfile) bool{
 			func(p iniProfile) bool { return p.name == name },
 			func(p iniProfile) bool { return filepath.Base(p.path) == name },
 			func(p iniProfile) bool { return strings.EqualFold(p.name, name) },
 		} {
+			var found []string
 			for _, p := range profiles {
-				if match(p) {
-					candidates = append(candidates, dirOf(p))
+				if d := dirOf(p); match(p) && hasDB(d) && !slices.Contains(found, d) {
+					found = append(found, d)
 				}
 			}
+			if len(found) > 1 {
+				return nil, fmt.Errorf("browsercookies: %w: %q names the profiles %s in %s; give the directory",
+					errAmbiguous, name, strings.Join(found, ", "), filepath.Join(root, "profiles.ini"))
+			}
+			candidates = append(candidates, found...)
 		}
 		if filepath.IsLocal(name) {
 			candidates = append(candidates, filepath.Join(root, name), filepath.Join(root, "Profiles", name))
@@ -421,11 +473,24 @@ func firefoxProfile(root, name string) (*source, error) {
 		if len(profiles) == 1 {
 			candidates = append(candidates, dirOf(profiles[0]))
 		}
-		// No profiles.ini: a directory ending in .default-release or .default.
-		for _, suffix := range []string{"*.default-release", "*.default-esr", "*.default"} {
-			m, _ := filepath.Glob(filepath.Join(root, suffix))
-			m2, _ := filepath.Glob(filepath.Join(root, "Profiles", suffix))
-			candidates = append(candidates, append(m, m2...)...)
+		if len(profiles) == 0 {
+			// No profiles.ini: the one directory ending in
+			// .default-release, .default-esr or .default.
+			var found []string
+			for _, suffix := range []string{"*.default-release", "*.default-esr", "*.default"} {
+				m, _ := filepath.Glob(filepath.Join(root, suffix))
+				m2, _ := filepath.Glob(filepath.Join(root, "Profiles", suffix))
+				for _, d := range append(m, m2...) {
+					if hasDB(d) {
+						found = append(found, d)
+					}
+				}
+			}
+			if len(found) > 1 {
+				return nil, fmt.Errorf("browsercookies: %w: %s has no profiles.ini and the profiles %s; name one",
+					errAmbiguous, root, strings.Join(found, ", "))
+			}
+			candidates = append(candidates, found...)
 		}
 	}
 	for _, d := range candidates {

@@ -7,6 +7,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
 )
 
 // fakeHome makes a home directory the profile look-ups use.
@@ -82,9 +84,7 @@ func TestChromiumProfiles(t *testing.T) {
 		filepath.Join(ud, "Profile 1", "Cookies"): "work",
 		"~/.config/chromium/Profile 1":            "work",
 	} {
-		if got := where(t, spec); got != want {
-			t.Errorf("%q read %q, want %q", spec, got, want)
-		}
+		assert.Equal(t, want, where(t, spec), "%q read", spec)
 	}
 	for spec, wantErr := range map[string]string{
 		"chromium:Nobody": `no profile "Nobody"`,
@@ -95,23 +95,17 @@ func TestChromiumProfiles(t *testing.T) {
 		"chromium::x":     "containers are Firefox's",
 		"/nonexistent/x":  "no such file",
 	} {
-		if got := where(t, spec); !strings.Contains(got, wantErr) {
-			t.Errorf("%q: %q, want an error with %q", spec, got, wantErr)
-		}
+		assert.Contains(t, where(t, spec), wantErr, "%q: want an error", spec)
 	}
 	// A user-data directory whose Default has no database: the last used.
 	os.Remove(filepath.Join(ud, "Default", "Cookies"))
-	if got := where(t, "chromium"); got != "work" {
-		t.Errorf("chromium without Default: %q, want the last used profile", got)
-	}
+	assert.Equal(t, "work", where(t, "chromium"), "chromium without Default: want the last used profile")
 
 	// A native directory without profiles does not hide the Flatpak one.
 	home = fakeHome(t)
 	mkdirAll(t, filepath.Join(home, ".config", "vivaldi"))
 	chromiumProfileAt(t, filepath.Join(home, ".var", "app", "com.vivaldi.Vivaldi", "config", "vivaldi", "Default"), "vivaldi flatpak")
-	if got := where(t, "vivaldi"); got != "vivaldi flatpak" {
-		t.Errorf("vivaldi: %q, want the Flatpak profile", got)
-	}
+	assert.Equal(t, "vivaldi flatpak", where(t, "vivaldi"), "vivaldi: want the Flatpak profile")
 }
 
 func TestFirefoxProfiles(t *testing.T) {
@@ -160,19 +154,13 @@ Version=2
 		root:                             "release",
 		filepath.Join(root, "ijkl.work"): "work",
 	} {
-		if got := where(t, spec); got != want {
-			t.Errorf("%q read %q, want %q", spec, got, want)
-		}
+		assert.Equal(t, want, where(t, spec), "%q read", spec)
 	}
-	if got := where(t, "firefox:nobody"); !strings.Contains(got, `no Firefox profile "nobody"`) {
-		t.Errorf("firefox:nobody: %q", got)
-	}
+	assert.Contains(t, where(t, "firefox:nobody"), `no Firefox profile "nobody"`, "firefox:nobody")
 
 	// Without [Install], the profile marked Default=1.
 	writeFile(t, filepath.Join(root, "profiles.ini"), "[Profile0]\nName=default\nIsRelative=1\nPath=abcd.default\nDefault=1\n\n[Profile1]\nName=x\nPath=ijkl.work\n")
-	if got := where(t, "firefox"); got != "old default" {
-		t.Errorf("firefox with Default=1: %q", got)
-	}
+	assert.Equal(t, "old default", where(t, "firefox"), "firefox with Default=1")
 }
 
 // Firefox from Flatpak and Snap, and the XDG layout of Firefox 147 on.
@@ -190,36 +178,25 @@ func TestFirefoxPackagedProfiles(t *testing.T) {
 		root := filepath.Join(home, filepath.FromSlash(rel))
 		firefoxProfileAt(t, filepath.Join(root, "x.default-release"), rel)
 		writeFile(t, filepath.Join(root, "profiles.ini"), "[Profile0]\nName=default-release\nIsRelative=1\nPath=x.default-release\n")
-		if got := where(t, "firefox"); got != rel {
-			t.Errorf("%s: read %q", rel, got)
-		}
+		assert.Equal(t, rel, where(t, "firefox"), rel)
 	}
 	// No profiles.ini at all: the *.default-release directory.
 	home := fakeHome(t)
 	firefoxProfileAt(t, filepath.Join(home, ".mozilla", "firefox", "y.default-release"), "no ini")
-	if got := where(t, "firefox"); got != "no ini" {
-		t.Errorf("without profiles.ini: %q", got)
-	}
+	assert.Equal(t, "no ini", where(t, "firefox"), "without profiles.ini")
 }
 
 // A path that is neither a database nor a profile is a clear error, and
 // a file that is not a cookie database too.
 func TestPathErrors(t *testing.T) {
 	dir := t.TempDir()
-	if got := where(t, dir); !strings.Contains(got, "holds no cookie database") {
-		t.Errorf("empty directory: %q", got)
-	}
+	assert.Contains(t, where(t, dir), "holds no cookie database", "empty directory")
 	writeFile(t, filepath.Join(dir, "text"), "not a database at all")
-	if got := where(t, filepath.Join(dir, "text")); !strings.Contains(got, "not an SQLite database") {
-		t.Errorf("text file: %q", got)
-	}
+	assert.Contains(t, where(t, filepath.Join(dir, "text")), "not an SQLite database", "text file")
 	other := filepath.Join(dir, "other.db")
 	newDB(t, other, "CREATE TABLE t (x)").Close()
-	if got := where(t, other); !strings.Contains(got, "neither moz_cookies") {
-		t.Errorf("other database: %q", got)
-	}
+	assert.Contains(t, where(t, other), "neither moz_cookies", "other database")
 	var nilCtx context.Context
-	if _, err := Read(nilCtx, dir); err == nil {
-		t.Error("nil context accepted")
-	}
+	_, err := Read(nilCtx, dir)
+	assert.Error(t, err, "nil context accepted")
 }

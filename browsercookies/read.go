@@ -38,6 +38,10 @@ var (
 	// embedding site). A jar's partitions are always the request's own
 	// site, so the cookie cannot be held.
 	ErrForeignPartition = errors.New("browsercookies: partitioned under another top-level site")
+	// ErrDuplicate: another row holds a cookie of the same identity (name,
+	// domain, path, host-only, partition), as when two partition keys
+	// differ only in their scheme; the newer cookie is returned.
+	ErrDuplicate = errors.New("browsercookies: another row holds a cookie of the same name, domain and path")
 )
 
 // Read returns the cookies of a browser profile. spec is a browser name
@@ -48,14 +52,21 @@ var (
 // *httpsession.FileError; the others are returned with it. Any other error
 // means nothing was read.
 func Read(ctx context.Context, spec string) ([]httpsession.Cookie, error) {
+	rows, _, err := readRows(ctx, spec)
+	return cookiesOf(rows), err
+}
+
+// readRows is Read, keeping each cookie's row, and the database read.
+func readRows(ctx context.Context, spec string) ([]row, string, error) {
 	if ctx == nil {
-		return nil, errors.New("browsercookies: nil context")
+		return nil, "", errors.New("browsercookies: nil context")
 	}
 	src, err := resolve(spec)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return src.read(ctx)
+	rows, err := src.read(ctx)
+	return rows, src.db, err
 }
 
 // source is a resolved spec: one cookie database and how to read it.
@@ -68,19 +79,34 @@ type source struct {
 	profile   string // the profile directory, for messages and containers.json
 }
 
-func (s *source) read(ctx context.Context) ([]httpsession.Cookie, error) {
+func (s *source) read(ctx context.Context) ([]row, error) {
+	db, closeDB, err := openCopy(ctx, s.db)
+	if err != nil {
+		return nil, err
+	}
+	defer closeDB()
+	if s.kind == "" {
+		if s.kind, err = sniff(ctx, db, s.db); err != nil {
+			return nil, err
+		}
+		if s.kind == "chromium" {
+			if s.container != "" {
+				return nil, fmt.Errorf("browsercookies: %s: containers are Firefox's", s.db)
+			}
+			s.userData = chromiumUserDataOf(s.db)
+		}
+	}
 	var recs []record
-	var err error
 	switch s.kind {
 	case "firefox":
-		recs, err = readFirefox(ctx, s)
+		recs, err = readFirefoxDB(ctx, db, s)
 	default:
-		recs, err = readChromium(ctx, s)
+		recs, err = readChromiumDB(ctx, db, s, newDecryptor(s))
 	}
 	if err != nil {
 		return nil, err
 	}
-	return validate(recs, s.db, time.Now())
+	return validateRows(recs, s.db, time.Now())
 }
 
 // record is one row of a browser's database, read into a cookie, or the
@@ -99,8 +125,32 @@ type record struct {
 // ordered as a jar orders them, and a *httpsession.FileError naming the
 // others.
 func validate(recs []record, path string, now time.Time) ([]httpsession.Cookie, error) {
-	var out []httpsession.Cookie
+	rows, err := validateRows(recs, path, now)
+	return cookiesOf(rows), err
+}
+
+// row is an accepted cookie and the row it was read from.
+type row struct {
+	c    httpsession.Cookie
+	line int
+}
+
+func cookiesOf(rows []row) []httpsession.Cookie {
+	if rows == nil {
+		return nil
+	}
+	out := make([]httpsession.Cookie, len(rows))
+	for i, r := range rows {
+		out[i] = r.c
+	}
+	return out
+}
+
+// validateRows is validate, keeping each cookie's row.
+func validateRows(recs []record, path string, now time.Time) ([]row, error) {
+	var out []row
 	var bad []httpsession.LineError
+	seen := map[identity]int{}
 	for _, r := range recs {
 		if r.err == nil && r.partition != "" && siteOf(r.partition) != siteOf(r.c.Domain) {
 			r.err = ErrForeignPartition
@@ -121,9 +171,24 @@ func validate(recs []record, path string, now time.Time) ([]httpsession.Cookie, 
 		if len(all) != 1 {
 			continue // expired between the check and Set: cannot happen with a fixed clock
 		}
-		out = append(out, all[0])
+		c := row{all[0], r.line}
+		// Two rows of one identity (partition keys that differ only in
+		// their scheme): the newer is kept, the other reported.
+		id := identity{c.c.Name, c.c.Domain, c.c.Path, c.c.HostOnly, c.c.Partitioned}
+		if i, dup := seen[id]; dup {
+			keep, drop := c, out[i]
+			if !c.c.Created.After(out[i].c.Created) {
+				keep, drop = drop, keep
+			}
+			out[i] = keep
+			bad = append(bad, httpsession.LineError{Line: drop.line, Err: describe(&drop.c, fmt.Errorf("%w (row %d, kept)", ErrDuplicate, keep.line))})
+			continue
+		}
+		seen[id] = len(out)
+		out = append(out, c)
 	}
-	slices.SortStableFunc(out, func(a, b httpsession.Cookie) int {
+	slices.SortStableFunc(out, func(x, y row) int {
+		a, b := x.c, y.c
 		return cmp.Or(strings.Compare(a.Domain, b.Domain), strings.Compare(a.Path, b.Path),
 			strings.Compare(a.Name, b.Name), compareBool(a.HostOnly, b.HostOnly))
 	})
@@ -132,6 +197,14 @@ func validate(recs []record, path string, now time.Time) ([]httpsession.Cookie, 
 		return out, &httpsession.FileError{Path: path, Lines: bad}
 	}
 	return out, nil
+}
+
+// identity is what makes two cookies one in a jar (RFC 6265bis §5.7 step
+// 23, and the partition for a Partitioned cookie, which Read keeps only
+// under the cookie's own site).
+type identity struct {
+	name, domain, path    string
+	hostOnly, partitioned bool
 }
 
 func compareBool(a, b bool) int {

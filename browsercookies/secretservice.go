@@ -31,8 +31,20 @@ const (
 func secretServicePasswords(ctx context.Context, apps []string) ([][]byte, error) {
 	// A hang guard: the service may be activated on demand, but Read
 	// must not wait on a bus that never answers.
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	ctx, cancel := context.WithTimeout(ctx, busTimeout)
 	defer cancel()
+	pws, err := secretServiceCalls(ctx, apps)
+	if err != nil && ctx.Err() != nil {
+		// The bus was closed under a call: say why.
+		return nil, fmt.Errorf("the D-Bus session bus or the Secret Service did not answer: %w", ctx.Err())
+	}
+	return pws, err
+}
+
+// busTimeout bounds the talk with the Secret Service, activation included.
+const busTimeout = 20 * time.Second
+
+func secretServiceCalls(ctx context.Context, apps []string) ([][]byte, error) {
 	addr, err := sessionBusAddress()
 	if err != nil {
 		return nil, err

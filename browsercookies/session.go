@@ -1,8 +1,10 @@
 package browsercookies
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"slices"
 
 	"github.com/httpsession/httpsession"
 )
@@ -19,7 +21,7 @@ import (
 // httpsession.Open's Jar, or redisjar's), or save the session's jar with
 // Jar().Save to keep the login for the next run.
 func Session(ctx context.Context, spec string, opts ...httpsession.Option) (*httpsession.Session, error) {
-	cookies, readErr := Read(ctx, spec)
+	rows, path, readErr := readRows(ctx, spec)
 	var fe *httpsession.FileError
 	if readErr != nil && !errors.As(readErr, &fe) {
 		return nil, readErr
@@ -29,17 +31,18 @@ func Session(ctx context.Context, spec string, opts ...httpsession.Option) (*htt
 		return nil, err
 	}
 	jar := s.Jar()
-	for i, c := range cookies {
-		if err := jar.Set(c); err != nil {
+	for _, r := range rows {
+		if err := jar.Set(r.c); err != nil {
 			// Read has checked every cookie as the jar does; a jar with
 			// other rules (its own public suffix list) may still refuse.
 			if fe == nil {
-				fe = &httpsession.FileError{}
+				fe = &httpsession.FileError{Path: path}
 			}
-			fe.Lines = append(fe.Lines, httpsession.LineError{Line: i + 1, Err: err})
+			fe.Lines = append(fe.Lines, httpsession.LineError{Line: r.line, Err: describe(&r.c, err)})
 		}
 	}
 	if fe != nil {
+		slices.SortStableFunc(fe.Lines, func(a, b httpsession.LineError) int { return cmp.Compare(a.Line, b.Line) })
 		return s, fe
 	}
 	return s, nil

@@ -3,11 +3,9 @@ package browsercookies
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,121 +13,6 @@ import (
 
 	_ "modernc.org/sqlite" // database/sql driver "sqlite", pure Go
 )
-
-// companions are the files SQLite keeps beside a database: the write-ahead
-// log and its index, and the rollback journal. A copy without them would
-// miss what is still in the log, or hold half a transaction.
-var companions = []string{"-wal", "-shm", "-journal"}
-
-// copyAttempts bounds how often a copy is taken again because a file
-// changed while it was being copied.
-const copyAttempts = 5
-
-// openCopy copies the database at path and its companion files into a new
-// private temporary directory and opens the copy. The browser may go on
-// writing the original: the copy is read as it was, and the browser's locks
-// do not stop a copy (they are advisory). close removes the copy.
-func openCopy(ctx context.Context, path string) (db *sql.DB, close func(), err error) {
-	dir, err := os.MkdirTemp("", "browsercookies-")
-	if err != nil {
-		return nil, nil, fmt.Errorf("browsercookies: %w", err)
-	}
-	cleanup := func() { os.RemoveAll(dir) }
-	dst := filepath.Join(dir, "cookies.db")
-	for attempt := 1; ; attempt++ {
-		stable, err := copyOnce(path, dst)
-		if err != nil {
-			cleanup()
-			return nil, nil, err
-		}
-		if stable || attempt == copyAttempts {
-			// After the last attempt the copy is used as it is: SQLite's
-			// own recovery (the journal, the log's checksums) makes a
-			// consistent database of it, at worst without the newest
-			// transaction.
-			break
-		}
-		if err := ctx.Err(); err != nil {
-			cleanup()
-			return nil, nil, err
-		}
-	}
-	// The copy is private, so it is opened read-write: SQLite replays the
-	// journal or rebuilds the log's index in place, as it would for the
-	// browser.
-	db, err = sql.Open("sqlite", "file:"+dst+"?_pragma=busy_timeout(10000)")
-	if err != nil {
-		cleanup()
-		return nil, nil, fmt.Errorf("browsercookies: %s: %w", path, err)
-	}
-	db.SetMaxOpenConns(1)
-	return db, func() { db.Close(); cleanup() }, nil
-}
-
-// fileState is what tells that a file changed while it was copied.
-type fileState struct {
-	exists  bool
-	size    int64
-	modTime time.Time
-}
-
-func stateOf(p string) fileState {
-	fi, err := os.Stat(p)
-	if err != nil {
-		return fileState{}
-	}
-	return fileState{exists: true, size: fi.Size(), modTime: fi.ModTime()}
-}
-
-// copyOnce copies the database and its companions and reports whether none
-// of them changed meanwhile.
-func copyOnce(path, dst string) (stable bool, err error) {
-	files := append([]string{""}, companions...)
-	before := make([]fileState, len(files))
-	for i, suffix := range files {
-		before[i] = stateOf(path + suffix)
-	}
-	if !before[0].exists {
-		if _, err := os.Stat(path); err != nil {
-			return false, fmt.Errorf("browsercookies: %w", err)
-		}
-	}
-	for i, suffix := range files {
-		os.Remove(dst + suffix)
-		if !before[i].exists {
-			continue
-		}
-		if err := copyFile(path+suffix, dst+suffix); err != nil {
-			if i > 0 && errors.Is(err, os.ErrNotExist) {
-				continue // the log was checkpointed away meanwhile
-			}
-			return false, fmt.Errorf("browsercookies: copying %s: %w", path+suffix, err)
-		}
-	}
-	for i, suffix := range files {
-		if stateOf(path+suffix) != before[i] {
-			return false, nil
-		}
-	}
-	return true, nil
-}
-
-func copyFile(src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
-}
 
 // columns returns the columns of table, or an error if there is no such
 // table.
@@ -157,9 +40,12 @@ func columns(ctx context.Context, db *sql.DB, table string) (map[string]bool, er
 }
 
 // selectList builds the columns of a SELECT from wanted: each the first of
-// its spellings the table has, else its default.
-func selectList(have map[string]bool, wanted []column) string {
+// its spellings the table has, else its default. A table without a column
+// every version of the browser has (def "") is not the browser's: reading
+// it would return wrong cookies (every one expired, or none persistent).
+func selectList(have map[string]bool, wanted []column) (string, error) {
 	parts := make([]string, len(wanted))
+	var missing []string
 	for i, w := range wanted {
 		parts[i] = w.def
 		for _, name := range w.names {
@@ -168,35 +54,71 @@ func selectList(have map[string]bool, wanted []column) string {
 				break
 			}
 		}
+		if parts[i] == "" {
+			missing = append(missing, w.names[0])
+		}
 	}
-	return strings.Join(parts, ", ")
+	if len(missing) > 0 {
+		return "", fmt.Errorf("the table has no column %s", strings.Join(missing, ", "))
+	}
+	return strings.Join(parts, ", "), nil
 }
 
 // column is a column a reader wants: its spellings across versions, newest
-// first, and the SQL to use when the table has none of them.
+// first, and the SQL to use when the table has none of them, "" for a
+// column every version has.
 type column struct {
 	names []string
 	def   string
 }
 
-// sniff tells a Firefox database from a Chromium one by its tables.
-func sniff(path string) (string, error) {
-	f, err := os.Open(path)
+// nullInRequired reports a NULL in a column every version of the browser
+// fills (a damaged row): read as empty, it would be a cookie the browser
+// never held.
+func nullInRequired(v []any, cols []column) error {
+	for i, c := range cols {
+		if c.def == "" && v[i] == nil {
+			return fmt.Errorf("%w: %s is NULL", ErrOutOfRange, c.names[0])
+		}
+	}
+	return nil
+}
+
+// domainOf reads a browser's host column: a leading dot makes a domain
+// cookie, none a host-only cookie. More than one dot is no host a browser
+// writes.
+func domainOf(host, field string) (domain string, hostOnly bool, err error) {
+	domain, dotted := strings.CutPrefix(host, ".")
+	if strings.HasPrefix(domain, ".") {
+		return "", false, fmt.Errorf("%w: %s starts with two dots", ErrOutOfRange, field)
+	}
+	return domain, !dotted, nil
+}
+
+// sqliteHeader checks that the file at path starts as an SQLite database
+// does, without blocking on a FIFO.
+func sqliteHeader(path string) error {
+	f, err := os.OpenFile(path, os.O_RDONLY|openNonBlock, 0)
 	if err != nil {
-		return "", fmt.Errorf("browsercookies: %w", err)
+		return fmt.Errorf("browsercookies: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("browsercookies: %w", err)
+	}
+	if err := notRegular(path, fi); err != nil {
+		return err
 	}
 	header := make([]byte, 16)
-	_, err = io.ReadFull(f, header)
-	f.Close()
-	if err != nil || string(header) != "SQLite format 3\x00" {
-		return "", fmt.Errorf("browsercookies: %s is not an SQLite database", path)
+	if _, err := io.ReadFull(f, header); err != nil || string(header) != "SQLite format 3\x00" {
+		return fmt.Errorf("browsercookies: %s is not an SQLite database", path)
 	}
-	ctx := context.Background()
-	db, closeDB, err := openCopy(ctx, path)
-	if err != nil {
-		return "", err
-	}
-	defer closeDB()
+	return nil
+}
+
+// sniff tells a Firefox database from a Chromium one by its tables.
+func sniff(ctx context.Context, db *sql.DB, path string) (string, error) {
 	if _, err := columns(ctx, db, "moz_cookies"); err == nil {
 		return "firefox", nil
 	}
