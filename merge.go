@@ -1,7 +1,9 @@
 package httpsession
 
 import (
+	"bytes"
 	"cmp"
+	"encoding/json"
 	"hash/fnv"
 	"slices"
 	"strings"
@@ -94,10 +96,13 @@ func (j *Jar) mergeFile(v *fileView, st *fileState, now time.Time, opt mergeOpti
 	// keeps no deletions (cookies.txt, a hand edit, Overwrite) or after
 	// its deletion was forgotten. The deletion is no older than what the
 	// file held.
+	unreadNew := newUnread(v, st)
 	for id, h := range held {
-		if len(v.bad) > 0 {
-			// A record that could not be read may be this cookie, still
-			// there: gone is not to be inferred from such a file.
+		if unreadNew {
+			// A record that could not be read, new since our last sync,
+			// may be this cookie, still there: gone is not to be inferred
+			// from such a file. One we carried then is not this cookie,
+			// which the file also held.
 			break
 		}
 		if _, ok := side[id]; !ok {
@@ -132,6 +137,56 @@ func (j *Jar) mergeFile(v *fileView, st *fileState, now time.Time, opt mergeOpti
 	return out
 }
 
+// newUnread reports whether the file v holds a record, deletion or line
+// that could not be read and that it did not hold when the jar last read or
+// wrote it (st).
+func newUnread(v *fileView, st *fileState) bool {
+	if len(v.bad) == 0 {
+		return false
+	}
+	if st == nil {
+		return true
+	}
+	seen := make(map[string]bool)
+	for _, r := range st.carried.records {
+		seen[compactJSON(r)] = true
+	}
+	for _, r := range st.carried.deleted {
+		seen[compactJSON(r)] = true
+	}
+	for _, l := range st.carried.lines {
+		seen[l.text] = true
+	}
+	for _, r := range v.carried.records {
+		if !seen[compactJSON(r)] {
+			return true
+		}
+	}
+	for _, r := range v.carried.deleted {
+		if !seen[compactJSON(r)] {
+			return true
+		}
+	}
+	for _, l := range v.carried.lines {
+		if !seen[l.text] {
+			return true
+		}
+	}
+	// Every bad record is carried: one that is not (there is none today)
+	// would be new.
+	return len(v.bad) > len(v.carried.records)+len(v.carried.deleted)+len(v.carried.lines)
+}
+
+// compactJSON returns a JSON text without its insignificant spaces, so
+// that a record carried and written back compares equal to itself.
+func compactJSON(raw []byte) string {
+	var b bytes.Buffer
+	if json.Compact(&b, raw) != nil {
+		return string(raw)
+	}
+	return b.String()
+}
+
 // fileChanges reads the changes a file holds: its cookies, in creation
 // order, then its deletions. Records the jar refuses are reported and
 // carried. The caller holds j.mu.
@@ -156,7 +211,10 @@ func (j *Jar) fileChanges(v *fileView, held map[cookieID]heldRecord, now time.Ti
 			// times: a record as this jar last saw it is no change; any
 			// other record changed when the file was last modified, after
 			// what the jar saw.
-			f.sum = formatSum(v.format, &e.Cookie, e.partition)
+			if !expired && e.Expires.Before(fc.Expires) {
+				e.fileExpires = fc.Expires.UTC() // capped: see entry.fileExpires
+			}
+			f.sum = formatSum(v.format, e.asWritten(), e.partition)
 			f.at = v.modTime
 			if h, ok := held[f.ident]; ok {
 				if h.sum == f.sum {

@@ -42,6 +42,8 @@ type fileRecord struct {
 	Updated   time.Time `json:"updated"`       // the change time of the cookie's last set
 	Seq       uint64    `json:"seq,omitempty"` // breaks ties between equal creation times
 	Partition string    `json:"partitionKey,omitempty"`
+
+	fileExpires time.Time // entry.fileExpires: for formats without change times
 }
 
 // tombRecord is one deletion in the native file: the identity of the
@@ -154,7 +156,7 @@ func (v *fileView) refuseTomb(t *fileTomb) {
 }
 
 func toRecord(e *entry) fileRecord {
-	return fileRecord{cookieJSON: toCookieJSON(&e.Cookie), Updated: e.updated, Seq: e.seq, Partition: e.partition}
+	return fileRecord{cookieJSON: toCookieJSON(&e.Cookie), Updated: e.updated, Seq: e.seq, Partition: e.partition, fileExpires: e.fileExpires}
 }
 
 // tooLate reports a change time, read from a file or a replica, too late

@@ -431,6 +431,9 @@ func encoder(format fileFormat, m *merged, keep *carried, now time.Time) (func(i
 			}
 			continue
 		}
+		if fe := m.records[i].fileExpires; !fe.IsZero() {
+			c.Expires = fe // as the file had it: see entry.fileExpires
+		}
 		partition := m.records[i].Partition
 		cookies, partitions = append(cookies, c), append(partitions, partition)
 		h := m.held[i]

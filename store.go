@@ -24,6 +24,24 @@ type entry struct {
 	// updated is the change time of the cookie's last set, in this jar or
 	// wherever it was made (history.go): merges keep the newer change.
 	updated time.Time
+
+	// fileExpires is the expiry a file without change times (cookies.txt,
+	// the other programs' formats) gave the cookie, when it lies beyond
+	// the 400-day cap that Expires holds. Such a file gets the cookie back
+	// as it was while no one changes it: jars that read it at different
+	// times cap it differently, and would otherwise each write a change
+	// that none of them made.
+	fileExpires time.Time
+}
+
+// asWritten returns the cookie as a file without change times gets it.
+func (e *entry) asWritten() *Cookie {
+	if e.fileExpires.IsZero() {
+		return &e.Cookie
+	}
+	c := e.Cookie
+	c.Expires = e.fileExpires
+	return &c
 }
 
 func (e *entry) id() cookieID {
