@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -171,6 +172,9 @@ func DetectFormat(data []byte) (Format, error) {
 // written, and the error names the cookies left out by domain, path and
 // name (never a value).
 func (j *Jar) Export(w io.Writer, f Format) error {
+	if isNil(w) {
+		return errors.New("httpsession: export: nil writer")
+	}
 	format, err := f.fileFormat()
 	if err != nil {
 		return err
@@ -251,6 +255,9 @@ func (j *Jar) ExportFile(ctx context.Context, path string, f Format, opts ...Sav
 // the other JSON formats. Content that is not a cookie file in any of the
 // formats gives an error that wraps ErrCorrupt, and nothing is added.
 func (j *Jar) Import(r io.Reader) error {
+	if isNil(r) {
+		return errors.New("httpsession: import: nil reader")
+	}
 	data, err := io.ReadAll(io.LimitReader(r, MaxFileSize+1))
 	if err != nil {
 		return fmt.Errorf("httpsession: import: %w", err)
@@ -326,6 +333,9 @@ func (j *Jar) ImportCookieHeader(u *url.URL, header string) error {
 	o, err := newOrigin(u)
 	if err != nil {
 		return err
+	}
+	if degenerateDomain(&Cookie{Domain: o.host, HostOnly: true}) != "" {
+		return refusal("the URL has no host name: " + redactURL(u))
 	}
 	header = trimWSP(header)
 	if len(header) >= len("Cookie:") && strings.EqualFold(header[:len("Cookie:")], "Cookie:") {
@@ -440,4 +450,18 @@ func (f fileFormat) changeTimes() bool { return f == formatNative || f == format
 // foreign reports whether f is the JSON format of another program.
 func (f fileFormat) foreign() bool {
 	return f == formatPlaywright || f == formatCookieEditor || f == formatCDP
+}
+
+// isNil reports whether a reader or writer is nil, or a nil pointer in an
+// interface, which would panic at its first call.
+func isNil(x any) bool {
+	if x == nil {
+		return true
+	}
+	v := reflect.ValueOf(x)
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Func:
+		return v.IsNil()
+	}
+	return false
 }

@@ -1,10 +1,14 @@
 package httpsession
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -242,5 +246,80 @@ func TestExpiriesBeyondTheCapAreNoChange(t *testing.T) {
 				assert.Equal(t, "v1", valueOf(j, "x"), "the file lost the expiry it was given")
 			})
 		})
+	}
+}
+
+// An empty file in a format that cannot be told from another (an empty
+// array, an empty "cookies" object) takes the format of the next save:
+// an empty jar's CDP export reads as Cookie-Editor, and an emptied CDP
+// object reads as a storageState.
+func TestEmptyFilesTakeTheFormatOfTheNextSave(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		content string
+		formats []Format
+	}{
+		{"[]", []Format{FormatCDP, FormatCookieEditor}},
+		{"[ ]\n", []Format{FormatCookieEditor, FormatCDP}},
+		{`{"cookies": []}`, []Format{FormatCDP, FormatPlaywright}},
+	} {
+		for _, f := range tc.formats {
+			path := filepath.Join(t.TempDir(), "state.json")
+			require.NoError(t, os.WriteFile(path, []byte(tc.content), 0o600))
+			j := NewJar()
+			require.NoError(t, j.Load(path))
+			require.NoError(t, j.Set(xCookie("v1")))
+			require.NoError(t, j.ExportFile(ctx, path, f), "%s onto %q", f, tc.content)
+			data, err := os.ReadFile(path)
+			require.NoError(t, err)
+			got, err := DetectFormat(data)
+			require.NoError(t, err)
+			assert.Equal(t, f, got, "%s onto %q", f, tc.content)
+		}
+	}
+	// A file that holds cookies keeps its format.
+	path := filepath.Join(t.TempDir(), "state.json")
+	j := NewJar()
+	require.NoError(t, j.Set(xCookie("v1")))
+	require.NoError(t, j.ExportFile(ctx, path, FormatCookieEditor))
+	assert.ErrorIs(t, j.ExportFile(ctx, path, FormatCDP), ErrFormat)
+
+	// The empty jar's own export, written by one jar, saved onto by another.
+	require.NoError(t, NewJar().ExportFile(ctx, path, FormatCDP, Overwrite()))
+	other := NewJar()
+	require.NoError(t, other.Set(xCookie("v2")))
+	require.NoError(t, other.ExportFile(ctx, path, FormatCDP))
+}
+
+// Nil readers and writers are errors, not panics.
+func TestImportExportNilIO(t *testing.T) {
+	j := NewJar()
+	assert.Error(t, j.Import(nil))
+	var sr *strings.Reader
+	assert.Error(t, j.Import(sr))
+	assert.Error(t, j.Export(nil, FormatPlaywright))
+	var buf *bytes.Buffer
+	assert.Error(t, j.Export(buf, FormatNetscape))
+}
+
+// A host-only cookie from a hand-built URL whose host is not a host name
+// (".example.com", "") is not written to the other programs' formats,
+// which would widen it to a domain cookie or write what cannot be read.
+func TestDegenerateHostsAreNotWidened(t *testing.T) {
+	for _, host := range []string{".example.com", "", "a..b"} {
+		u := &url.URL{Scheme: "https", Host: host, Path: "/"}
+		j := NewJar()
+		assert.Error(t, j.ImportCookieHeader(u, "sid=1"), "host %q", host)
+		j.SetCookies(u, []*http.Cookie{{Name: "sid", Value: "1"}}) // kept, as net/http/cookiejar keeps it
+		for _, f := range []Format{FormatPlaywright, FormatCDP, FormatCookieEditor} {
+			var b bytes.Buffer
+			err := j.Export(&b, f)
+			assert.Error(t, err, "host %q, %s", host, f)
+			j2 := NewJar()
+			require.NoError(t, j2.Import(&b), "host %q, %s", host, f)
+			for _, c := range j2.All() {
+				assert.True(t, c.HostOnly, "host %q widened in %s", host, f)
+			}
+		}
 	}
 }

@@ -42,6 +42,20 @@ func foreignUnwritable(c *Cookie) string {
 			return "a field is not UTF-8 text, which JSON cannot hold"
 		}
 	}
+	return degenerateDomain(c)
+}
+
+// degenerateDomain explains why a cookie's domain is no host name, or
+// returns "". The jar keeps a cookie from a hand-built URL whose host is
+// empty or made of dots as a host of its own, as net/http/cookiejar does;
+// the file formats of other programs have no way to say so (a host-only
+// cookie on ".example.com" would read back as a domain cookie on
+// example.com), so such a cookie is left out of them.
+func degenerateDomain(c *Cookie) string {
+	d := c.Domain
+	if c.HostOnly && strings.HasPrefix(d, ".") || strings.Contains(d, "..") || strings.Trim(d, ".") == "" {
+		return "the domain is no host name (a request built by hand)"
+	}
 	return ""
 }
 

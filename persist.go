@@ -319,7 +319,7 @@ func (j *Jar) save(ctx context.Context, path string, cfg saveConfig, format file
 		}
 		if st.unchanged(cur) && st.complete && st.evictions == evictions && !cfg.omitSession {
 			if j.hist.sum(data) == st.sum {
-				if st.format != formatNone && st.format != format {
+				if !formatFits(st.format, format, data) {
 					return formatError(st.format, format)
 				}
 				fast = true
@@ -336,7 +336,7 @@ func (j *Jar) save(ctx context.Context, path string, cfg saveConfig, format file
 		}
 		// A save never turns a file into the other format behind the
 		// user's back: a cookies.txt that curl also reads must stay one.
-		if v != nil && v.format != formatNone && v.format != format {
+		if v != nil && !formatFits(v.format, format, data) {
 			return formatError(v.format, format)
 		}
 	}
@@ -382,6 +382,31 @@ func (j *Jar) save(ctx context.Context, path string, cfg saveConfig, format file
 	})
 	j.mu.Unlock()
 	return *skipped
+}
+
+// formatFits reports whether a save in the format want may write the file
+// data, found in the format found: the same format, a file that is in none
+// yet, or an empty one that the format want writes alike. An empty array
+// ("[]") is a Cookie-Editor file or a CDP one, and {"cookies": []} is a
+// storageState or CDP's object form: a format cannot be told from them, so
+// the next save gives them theirs.
+func formatFits(found, want fileFormat, data []byte) bool {
+	if found == formatNone || found == want {
+		return true
+	}
+	pair := func(a, b fileFormat) bool {
+		return found == a && want == b || found == b && want == a
+	}
+	if len(data) > 64 {
+		return false // not empty
+	}
+	switch string(bytes.Join(bytes.Fields(data), nil)) {
+	case "[]":
+		return pair(formatCookieEditor, formatCDP)
+	case `{"cookies":[]}`:
+		return pair(formatPlaywright, formatCDP)
+	}
+	return false
 }
 
 func formatError(found, want fileFormat) error {
