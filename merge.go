@@ -168,6 +168,9 @@ func newUnread(v *fileView, st *fileState) bool {
 		}
 	}
 	for _, l := range v.carried.lines {
+		if c, err := parseNetscapeLine([]byte(l.text)); c == nil && err == nil {
+			continue // a comment: no cookie hides in it
+		}
 		if !seen[l.text] {
 			return true
 		}
