@@ -21,10 +21,7 @@ import (
 	"math/rand"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -340,43 +337,11 @@ func ntRun(seed int64, dir string) string {
 // change is lost, against the reference above, also beside a record every
 // jar refuses.
 func TestNoTimesModel(t *testing.T) {
-	count := smHistoryCount(1000, 3000)
-	base := *smSeedFlag
-	if base == 0 {
-		base = time.Now().UnixNano() % 1e12
-	}
-	t.Logf("seed %d, %d histories", base, count)
 	dir := smDir(t)
-	var next atomic.Int64
-	var mu sync.Mutex
-	var failures []string
-	var wg sync.WaitGroup
-	for range smWorkers() {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := next.Add(1) - 1
-				if i >= int64(count) {
-					return
-				}
-				mu.Lock()
-				stop := len(failures) > 0
-				mu.Unlock()
-				if stop {
-					return
-				}
-				if rep := ntRun(base+i, dir); rep != "" {
-					mu.Lock()
-					failures = append(failures, rep)
-					mu.Unlock()
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	if len(failures) > 0 {
-		slices.Sort(failures)
-		t.Fatalf("%d failed; the first:\n%s", len(failures), failures[0])
+	seed, rep := runSeeds(t, smHistoryCount(1000, 3000), smWorkers(), func(_ int, seed int64) string {
+		return ntRun(seed, dir)
+	})
+	if rep != "" {
+		t.Fatalf("history with seed %d failed (replay: go test -run '^%s$' -sync.seed=%d -sync.histories=1 -v)\n\n%s", seed, t.Name(), seed, rep)
 	}
 }

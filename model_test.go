@@ -750,19 +750,38 @@ func smWorkers() int { return 4 * runtime.GOMAXPROCS(0) }
 // traced replay of the same seed.
 func smRunMany(t *testing.T, count int, cfgs []smConfig) {
 	t.Helper()
+	dir := smDir(t)
+	firstSeed, first := runSeeds(t, count, len(cfgs), func(w int, seed int64) string {
+		return smRun(seed, dir, cfgs[w], false)
+	})
+	if first == "" {
+		return
+	}
+	traced := smRun(firstSeed, dir, cfgs[0], true)
+	if traced == "" {
+		traced = "(the traced replay passed: the extra All calls of tracing hid the failure)"
+	}
+	t.Fatalf("history with seed %d failed (replay: go test -run '^%s$' -sync.seed=%d -sync.histories=1 -v)\n\n%s\n=== TRACED REPLAY (jar contents after each operation) ===\n%s",
+		firstSeed, t.Name(), firstSeed, first, traced)
+}
+
+// runSeeds plays count histories, from the -sync.seed flag's seed or one
+// from the time, on workers goroutines (run gets its worker's number), and
+// stops at the first failure: it returns its seed and report, or "".
+func runSeeds(t *testing.T, count, workers int, run func(w int, seed int64) string) (int64, string) {
+	t.Helper()
 	base := *smSeedFlag
 	if base == 0 {
 		base = time.Now().UnixNano() % 1e12
 	}
 	t.Logf("seed %d, %d histories (replay one: -sync.seed=SEED -sync.histories=1)", base, count)
-	dir := smDir(t)
 	var next atomic.Int64
 	var failed atomic.Bool
 	var mu sync.Mutex
 	var firstSeed int64
 	var first string
 	var wg sync.WaitGroup
-	for _, cfg := range cfgs {
+	for w := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -772,7 +791,7 @@ func smRunMany(t *testing.T, count int, cfgs []smConfig) {
 					return
 				}
 				seed := base + i
-				if rep := smRun(seed, dir, cfg, false); rep != "" {
+				if rep := run(w, seed); rep != "" {
 					mu.Lock()
 					if !failed.Load() {
 						first, firstSeed = rep, seed
@@ -785,15 +804,7 @@ func smRunMany(t *testing.T, count int, cfgs []smConfig) {
 		}()
 	}
 	wg.Wait()
-	if !failed.Load() {
-		return
-	}
-	traced := smRun(firstSeed, dir, cfgs[0], true)
-	if traced == "" {
-		traced = "(the traced replay passed: the extra All calls of tracing hid the failure)"
-	}
-	t.Fatalf("history with seed %d failed (replay: go test -run '^%s$' -sync.seed=%d -sync.histories=1 -v)\n\n%s\n=== TRACED REPLAY (jar contents after each operation) ===\n%s",
-		firstSeed, t.Name(), firstSeed, first, traced)
+	return firstSeed, first
 }
 
 // smLocalConfigs returns the configurations of workers whose jars live in
