@@ -46,6 +46,10 @@ func (e *LineError) Unwrap() error { return e.Err }
 
 // FileError reports the records of a cookie file that were not loaded. The
 // other records were loaded: one bad line does not cost the rest of a file.
+// Lines lists the first 1,000 one by one; past them, its last LineError
+// stands for all the others (its reason, that of the first of them, says
+// how many), so that a hostile file cannot make the error as large as
+// itself. Error counts them all.
 type FileError struct {
 	Path  string // empty when reading from an io.Reader
 	Lines []LineError
@@ -58,7 +62,14 @@ func (e *FileError) Error() string {
 		b.WriteString(e.Path)
 		b.WriteString(": ")
 	}
-	fmt.Fprintf(&b, "%d record(s) not loaded", len(e.Lines))
+	n := len(e.Lines)
+	for i := range e.Lines {
+		var more *moreErrors
+		if errors.As(e.Lines[i].Err, &more) {
+			n += more.n - 1 // one LineError stands for them all
+		}
+	}
+	fmt.Fprintf(&b, "%d record(s) not loaded", n)
 	for i := range e.Lines {
 		if i == 10 {
 			fmt.Fprintf(&b, "; and %d more", len(e.Lines)-i)

@@ -252,7 +252,10 @@ func (j *Jar) ExportFile(ctx context.Context, path string, f Format, opts ...Sav
 // they are added, and the error is a *FileError whose Lines name each
 // refused record, by line for cookies.txt and the native file and by its
 // number in the cookie array (counting from 1, LineError.Record set) for
-// the other JSON formats. Content that is not a cookie file in any of the
+// the other JSON formats (the first 1,000 one by one; the last LineError
+// stands for the others, counting them). A record whose text is not UTF-8
+// or that gives a key twice is refused, as the native reader refuses it,
+// rather than read changed. Content that is not a cookie file in any of the
 // formats gives an error that wraps ErrCorrupt, and nothing is added.
 func (j *Jar) Import(r io.Reader) error {
 	if isNil(r) {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
 	"strconv"
@@ -64,9 +63,12 @@ var (
 // sniffed is what telling a file's format found.
 type sniffed struct {
 	format  fileFormat
-	members []topMember       // an object's members, in order (foreign formats)
-	records []json.RawMessage // foreign formats: the cookie records as they are
-	objs    []jsonRecord      // and decoded; nil for a record that is no object
+	members []topMember // an object's members, in order (foreign formats)
+	// Foreign formats: the cookie array as it is written (valid JSON),
+	// its number of elements, and of cookie objects (with a "name").
+	array  []byte
+	length int
+	named  int
 }
 
 // topMember is one member of a JSON object, its value as it was written.
@@ -103,9 +105,10 @@ func sniffObject(body []byte) (sniffed, error) {
 	if err != nil {
 		return native, nil
 	}
-	var cookies json.RawMessage
+	var cookies []byte
 	origins := false
-	for _, m := range members {
+	for i := range members {
+		m := &members[i]
 		switch {
 		case strings.EqualFold(m.key, "version"), strings.EqualFold(m.key, "deleted"):
 			// The native file, perhaps mistyped: its decoder says what
@@ -115,7 +118,9 @@ func sniffObject(body []byte) (sniffed, error) {
 			if cookies != nil {
 				return sniffed{}, fmt.Errorf("%w: the key \"cookies\" is given twice", ErrCorrupt)
 			}
-			cookies = m.value
+			// A save writes the array anew from the cookies: the members
+			// kept need not hold it.
+			cookies, m.value = m.value, nil
 		case m.key == "origins":
 			origins = true
 		}
@@ -123,18 +128,23 @@ func sniffObject(body []byte) (sniffed, error) {
 	if cookies == nil {
 		return native, nil
 	}
-	s := sniffed{format: formatPlaywright, members: members}
-	if err := json.Unmarshal(cookies, &s.records); err != nil || s.records == nil {
+	if cookies[0] != '[' {
 		return sniffed{}, fmt.Errorf("%w: \"cookies\" is not an array", ErrCorrupt)
 	}
-	s.objs = decodeRecords(s.records)
+	s := sniffed{format: formatPlaywright, members: members, array: cookies}
+	k := s.scan()
 	switch {
-	case anyKey(s.objs, nativeKeys):
+	case k.native:
 		return native, nil
-	case len(s.records) > 0 && !anyKey(s.objs, []string{"name"}):
+	case s.length > 0 && s.named == 0:
 		return sniffed{}, fmt.Errorf("%w: a \"cookies\" array that holds no cookie (no object with a \"name\")", ErrCorrupt)
-	case !origins && anyKey(s.objs, cdpKeys):
+	case !origins && k.cdp:
 		s.format = formatCDP
+	}
+	for i := range members {
+		// Kept to be written back: their own copies, so that what the jar
+		// keeps of the file is not the whole file.
+		members[i].value = bytes.Clone(members[i].value)
 	}
 	return s, nil
 }
@@ -142,22 +152,23 @@ func sniffObject(body []byte) (sniffed, error) {
 // sniffArray tells the format of a JSON array of cookies. body may start
 // with white space.
 func sniffArray(body []byte) (sniffed, error) {
-	var s sniffed
-	if err := json.Unmarshal(body, &s.records); err != nil {
+	if !json.Valid(body) {
 		// cookies.txt may start with '[': an IPv6 literal domain.
-		if recs, _, _, perr := parseNetscape(bytes.NewReader(body)); perr == nil && len(recs) > 0 {
+		if hasNetscapeCookie(body) {
 			return sniffed{format: formatNetscape}, nil
 		}
-		return sniffed{}, corruptAt(body, err)
+		// Unmarshal checks the whole text before it decodes anything: it
+		// only finds where the syntax breaks.
+		return sniffed{}, corruptAt(body, json.Unmarshal(body, new(any)))
 	}
-	s.objs = decodeRecords(s.records)
-	extension, cdp := anyKey(s.objs, extensionKeys), anyKey(s.objs, cdpArrayKeys)
+	s := sniffed{array: body}
+	k := s.scan()
 	switch {
-	case extension && cdp:
+	case k.extension && k.cdpArray:
 		return sniffed{}, fmt.Errorf("%w: a JSON array whose cookies hold keys of both the extensions' format (hostOnly, expirationDate, storeId) and the DevTools Protocol's (expires, size, ...)", ErrCorrupt)
-	case extension || len(s.records) == 0:
+	case k.extension || s.length == 0:
 		s.format = formatCookieEditor
-	case !anyKey(s.objs, []string{"name"}):
+	case s.named == 0:
 		return sniffed{}, fmt.Errorf("%w: a JSON array that holds no cookie (no object with a \"name\")", ErrCorrupt)
 	default:
 		s.format = formatCDP
@@ -165,78 +176,125 @@ func sniffArray(body []byte) (sniffed, error) {
 	return s, nil
 }
 
-// objectMembers returns the members of the JSON object body in order.
-func objectMembers(body []byte) ([]topMember, error) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return nil, errors.New("not a JSON object")
-	}
-	var members []topMember
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, err
-		}
-		key, _ := tok.(string)
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return nil, err
-		}
-		members = append(members, topMember{key: key, value: raw})
-	}
-	if _, err := dec.Token(); err != nil {
-		return nil, err
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("data after the JSON object")
-	}
-	return members, nil
+// keysFound is which of the keys that tell the formats apart the records
+// of a cookie array hold.
+type keysFound struct {
+	extension, cdp, cdpArray, native bool
 }
 
-// decodeRecords decodes each record into its members.
-func decodeRecords(records []json.RawMessage) []jsonRecord {
-	objs := make([]jsonRecord, len(records))
-	for i, raw := range records {
-		var r jsonRecord
-		if json.Unmarshal(raw, &r) == nil {
-			objs[i] = r
+// scan counts the elements of s.array and its cookie objects, and reports
+// which of the telling keys they hold. It keeps nothing of them: a file
+// of a million elements costs no more than its own bytes.
+func (s *sniffed) scan() (k keysFound) {
+	for l := openList(s.array); ; {
+		_, raw, ok := l.element()
+		if !ok {
+			break
 		}
-	}
-	return objs
-}
-
-// anyKey reports whether a record holds one of the keys.
-func anyKey(objs []jsonRecord, keys []string) bool {
-	for _, r := range objs {
-		for _, k := range keys {
-			if _, ok := r[k]; ok {
-				return true
+		s.length++
+		if raw[0] != '{' {
+			continue
+		}
+		named := false
+		for m := openList(raw); ; {
+			quoted, _, ok := m.member()
+			if !ok {
+				break
 			}
+			key := keyText(quoted)
+			named = named || string(key) == "name"
+			k.extension = k.extension || oneOf(key, extensionKeys)
+			k.cdp = k.cdp || oneOf(key, cdpKeys)
+			k.cdpArray = k.cdpArray || oneOf(key, cdpArrayKeys)
+			k.native = k.native || oneOf(key, nativeKeys)
+		}
+		if named {
+			s.named++
+		}
+	}
+	return k
+}
+
+func oneOf(key []byte, keys []string) bool {
+	for _, k := range keys {
+		if string(key) == k {
+			return true
 		}
 	}
 	return false
 }
 
+// hasName reports whether raw, an element of a cookie array, is a cookie
+// object: one with a "name".
+func hasName(raw []byte) bool {
+	if raw[0] != '{' {
+		return false
+	}
+	for m := openList(raw); ; {
+		quoted, _, ok := m.member()
+		if !ok {
+			return false
+		}
+		if string(keyText(quoted)) == "name" {
+			return true
+		}
+	}
+}
+
+// objectMembers returns the members of the JSON object body in order, their
+// values as they are in body.
+func objectMembers(body []byte) ([]topMember, error) {
+	if !json.Valid(body) {
+		return nil, errors.New("not valid JSON")
+	}
+	if body[0] != '{' {
+		return nil, errors.New("not a JSON object")
+	}
+	var members []topMember
+	for l := openList(body); ; {
+		quoted, value, ok := l.member()
+		if !ok {
+			break
+		}
+		members = append(members, topMember{key: string(keyText(quoted)), value: value})
+	}
+	return members, nil
+}
+
+var (
+	errNotCookieObject = fmt.Errorf("%w: not a cookie object (no \"name\"); a save drops it", ErrInvalidCookie)
+	errNotUTF8         = errors.New("a string is not UTF-8 text")
+)
+
 // decodeForeign reads the cookies of a file in one of the other programs'
-// formats. A record that cannot be read is reported in v.bad, by its number
-// in the array, and kept in v.carried if it is a cookie object (one with a
-// "name") at all.
+// formats, element by element. A record that cannot be read is reported in
+// v.bad, by its number in the array, and kept in v.carried if it is a
+// cookie object (one with a "name") at all.
 func decodeForeign(s sniffed) *fileView {
-	v := &fileView{format: s.format, raws: s.records, cookies: make([]fileCookie, 0, len(s.records))}
+	// No room is made for a cookie per record up front: a record that
+	// does not read ([{"name":1},…]) costs no cookie.
+	v := &fileView{format: s.format, raws: make([]json.RawMessage, 0, s.length)}
 	v.carried.members = s.members
 	spec := specOf(s.format)
-	var err error
-	for i, r := range s.objs {
-		fc := fileCookie{line: i + 1, index: i}
-		if _, named := r["name"]; !named {
+	for l := openList(s.array); ; {
+		_, raw, ok := l.element()
+		if !ok {
+			break
+		}
+		i := len(v.raws)
+		v.raws = append(v.raws, raw)
+		if !hasName(raw) {
 			// Not a cookie at all: reported, and not written back, so that
 			// a save never leaves a file of no cookie, which would not
 			// read as a cookie file.
-			v.bad = append(v.bad, LineError{Line: i + 1, Record: true,
-				Err: fmt.Errorf("%w: not a cookie object (no \"name\"); a save drops it", ErrInvalidCookie)})
+			v.bad = appendBad(v.bad, LineError{Line: i + 1, Record: true, Err: errNotCookieObject})
 			continue
 		}
-		fc.Cookie, fc.partition, err = spec.read(r)
+		fc := fileCookie{line: i + 1, index: i}
+		r, err := decodeRecord(raw)
+		if err == nil {
+			fc.Cookie, fc.partition, err = spec.read(r)
+		}
 		if err != nil {
 			v.refuse(&fc, fmt.Errorf("%w: %v", ErrInvalidCookie, err))
 			continue
@@ -399,6 +457,10 @@ func readPartitionKey(r jsonRecord) (string, error) {
 	raw, ok := r.get("partitionKey")
 	if !ok {
 		return "", nil
+	}
+	if len(raw) > maxAttributeValueBytes {
+		// A site is a scheme and a host: 1024 bytes, as for any attribute.
+		return "", errTooLargeAttribute
 	}
 	var site string
 	if json.Unmarshal(raw, &site) == nil {

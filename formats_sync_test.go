@@ -291,6 +291,17 @@ func TestEmptyFilesTakeTheFormatOfTheNextSave(t *testing.T) {
 	require.NoError(t, other.ExportFile(ctx, path, FormatCDP))
 }
 
+// A partition key is a site: one longer than an attribute may be is
+// refused like one.
+func TestLongPartitionKeyIsRefused(t *testing.T) {
+	long := "https://" + strings.Repeat("a", 1100) + ".example"
+	in := `[{"name":"__Host-p","value":"1","domain":"example.com","path":"/","expires":-1,"size":10,"secure":true,"session":true,"partitionKey":"` + long + `"}]`
+	j := NewJar()
+	err := j.Import(strings.NewReader(in))
+	assert.ErrorIs(t, err, ErrInvalidCookie)
+	assert.Empty(t, j.All())
+}
+
 // Nil readers and writers are errors, not panics.
 func TestImportExportNilIO(t *testing.T) {
 	j := NewJar()
@@ -311,6 +322,8 @@ func TestDegenerateHostsAreNotWidened(t *testing.T) {
 		j := NewJar()
 		assert.Error(t, j.ImportCookieHeader(u, "sid=1"), "host %q", host)
 		j.SetCookies(u, []*http.Cookie{{Name: "sid", Value: "1"}}) // kept, as net/http/cookiejar keeps it
+		// cookies.txt drops the dot of a host-only cookie: it is not
+		// widened there (TestWriteNetscapeOddCookies).
 		for _, f := range []Format{FormatPlaywright, FormatCDP, FormatCookieEditor} {
 			var b bytes.Buffer
 			err := j.Export(&b, f)

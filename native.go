@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
-	"strings"
 	"time"
 )
 
@@ -81,8 +79,13 @@ type fileTomb struct {
 // what a format holds beside cookies: it is written back as it was, so that
 // no save loses it.
 type carried struct {
-	records []json.RawMessage // native and other JSON formats: cookie records
-	deleted []json.RawMessage // native: deletion records
+	// Native and other JSON formats: cookie records. Past the first
+	// maxLineErrors of a native file that could not be read at all, the
+	// others are kept together as one entry, several elements of the
+	// array separated by commas (see spill), written back where one
+	// record goes.
+	records []json.RawMessage
+	deleted []json.RawMessage // native: deletion records, alike
 	lines   []numberedLine    // cookies.txt: comments and lines not loaded, in file order
 	// The object forms of other programs' formats (Playwright's origins):
 	// the top-level members, "cookies" among them, in file order.
@@ -123,30 +126,102 @@ func (v *fileView) lineOf(fc *fileCookie) int {
 
 // refuse reports a cookie record the jar refused and keeps it to carry.
 func (v *fileView) refuse(fc *fileCookie, err error) {
-	v.bad = append(v.bad, LineError{Line: v.lineOf(fc), Err: err, Record: v.format.foreign()})
+	v.bad = appendBad(v.bad, LineError{Line: v.lineOf(fc), Err: err, Record: v.format.foreign()})
 	switch {
 	case v.format == formatNetscape:
 		v.carried.lines = append(v.carried.lines, numberedLine{n: fc.line, text: fc.rawLine()})
-	case v.raws != nil:
-		v.carried.records = append(v.carried.records, v.raws[fc.index])
-	case v.records != nil:
+	case v.raws == nil && v.records != nil:
 		// Decoded in one pass: find the record's own bytes, so that it is
 		// carried exactly as it was.
-		if v.raws == nil {
-			v.raws = arrayRaws(v.data, "cookies")
+		if v.raws = arrayRaws(v.data, "cookies"); v.raws == nil {
+			v.raws = []json.RawMessage{} // looked for once
 		}
+		fallthrough
+	case v.raws != nil:
 		if fc.index < len(v.raws) {
-			v.carried.records = append(v.carried.records, v.raws[fc.index])
-		} else if raw, err := marshalRecord(&v.records[fc.index]); err == nil {
-			v.carried.records = append(v.carried.records, raw)
+			// A copy: what is carried is kept with the file's state, which
+			// must not hold on to the whole file.
+			v.carried.records = append(v.carried.records, bytes.Clone(v.raws[fc.index]))
+		} else if fc.index < len(v.records) {
+			if raw, err := marshalRecord(&v.records[fc.index]); err == nil {
+				v.carried.records = append(v.carried.records, raw)
+			}
 		}
 	}
+}
+
+// maxLineErrors is how many records that could not be read or were
+// refused a read of one file reports one by one. The others are counted
+// in one more LineError (see appendBad): a hostile file of millions of bad
+// records costs no more memory than its own bytes.
+const maxLineErrors = 1000
+
+// appendBad adds le to the records of a file that were not loaded: the
+// first maxLineErrors as they are, then one LineError for all the others,
+// at the line (or record number) of the first of them, with its reason,
+// and counting them.
+func appendBad(bad []LineError, le LineError) []LineError {
+	if len(bad) < maxLineErrors {
+		return append(bad, le)
+	}
+	if m, ok := bad[len(bad)-1].Err.(*moreErrors); ok {
+		m.n++
+		return bad
+	}
+	le.Err = &moreErrors{first: le.Err, n: 1}
+	return append(bad, le)
+}
+
+// moreErrors is the reason of the LineError that stands for the records
+// past the first maxLineErrors: the reason of the first of them, and how
+// many there are. errors.Is and errors.As see the first one's reason.
+type moreErrors struct {
+	first error
+	n     int
+}
+
+func (e *moreErrors) Error() string {
+	if e.n == 1 {
+		return e.first.Error()
+	}
+	return fmt.Sprintf("%v; and %d more record(s) not loaded, not listed one by one", e.first, e.n-1)
+}
+
+func (e *moreErrors) Unwrap() error { return e.first }
+
+// spill keeps the records of one array of a native file that could not be
+// read, to carry them: the first maxLineErrors one by one, the others
+// together in one entry, as elements of the array (so that a file of
+// millions of them costs no more than its own bytes). Written back, that
+// entry reads as the same elements, and a second read joins them again the
+// same way.
+type spill struct {
+	n     int
+	block []byte
+}
+
+func (s *spill) add(list []json.RawMessage, raw []byte) []json.RawMessage {
+	if s.n++; s.n <= maxLineErrors {
+		return append(list, bytes.Clone(raw))
+	}
+	if s.block != nil {
+		s.block = append(s.block, ",\n  "...)
+	}
+	s.block = append(s.block, raw...)
+	return list
+}
+
+func (s *spill) done(list []json.RawMessage) []json.RawMessage {
+	if s.block != nil {
+		list = append(list, s.block)
+	}
+	return list
 }
 
 // refuseTomb reports a deletion no cookie could have (no valid domain or
 // path) and keeps it to carry.
 func (v *fileView) refuseTomb(t *fileTomb) {
-	v.bad = append(v.bad, LineError{Err: refusal("deletion of a cookie with no valid domain or path")})
+	v.bad = appendBad(v.bad, LineError{Err: refusal("deletion of a cookie with no valid domain or path")})
 	r := tombRecord{Domain: t.ident.Domain, HostOnly: t.ident.HostOnly, Partition: t.partition, Deleted: t.at}
 	r.Name, r.NameBase64 = textField(t.ident.Name)
 	r.Path, r.PathBase64 = textField(t.ident.Path)
@@ -271,282 +346,4 @@ func encodeNative(w io.Writer, records []fileRecord, tombs []tombRecord, c *carr
 	buf.WriteString("]}\n")
 	_, err := w.Write(buf.Bytes())
 	return err
-}
-
-// decodeNative reads the native file. A document that is not valid JSON, or
-// not of the cookie file's shape (an object with a known "version", a
-// "cookies" array and perhaps a "deleted" array, nothing else), is corrupt:
-// the error wraps ErrCorrupt and says where. A record that cannot be read
-// is reported in v.bad and kept in v.carried.
-func decodeNative(data []byte) (*fileView, error) {
-	v := &fileView{format: formatNative, data: data}
-	// The usual case: a file this package wrote, decoded in one pass. A
-	// file written by encodeNative starts each record on a line of its
-	// own: size the slice for them up front, so that decoding does not
-	// copy the records again each time the slice grows. None of those
-	// records is under 128 bytes, which bounds the guess for any other
-	// file.
-	var f nativeFile
-	n := bytes.Count(data, []byte("\n  {"))
-	f.Cookies = make([]fileRecord, 0, min(n, len(data)/128))
-	if !checkKeys(data, nil) || json.Unmarshal(data, &f) != nil {
-		// Broken, or not exactly the keys of a file of ours: the slow
-		// decode says what is wrong, or reads what it can record by
-		// record.
-		return decodeNativeSlowly(data)
-	}
-	if err := checkVersion(f.Version); err != nil {
-		return nil, err
-	}
-	v.records = f.Cookies
-	v.cookies = make([]fileCookie, 0, len(f.Cookies))
-	for i := range f.Cookies {
-		c, err := fromRecord(&f.Cookies[i])
-		c.line, c.index = -1-i, i
-		if err != nil {
-			v.refuse(&c, err)
-			continue
-		}
-		v.cookies = append(v.cookies, c)
-	}
-	for i := range f.Deleted {
-		t, err := fromTomb(&f.Deleted[i])
-		if err != nil {
-			v.bad = append(v.bad, LineError{Line: tombLine(data, i), Err: err})
-			if raw, err := marshalRecord(&f.Deleted[i]); err == nil {
-				v.carried.deleted = append(v.carried.deleted, raw)
-			}
-			continue
-		}
-		v.tombs = append(v.tombs, t)
-	}
-	return v, nil
-}
-
-func checkVersion(version int) error {
-	if version != 1 && version != fileVersion {
-		return fmt.Errorf("%w: unsupported version %d (this library reads versions 1 and %d)", ErrCorrupt, version, fileVersion)
-	}
-	return nil
-}
-
-// decodeNativeSlowly reads a native file record by record, for a file the
-// one-pass decode refused: broken JSON, another program's JSON, or a file
-// of ours with a record that cannot be read.
-func decodeNativeSlowly(data []byte) (*fileView, error) {
-	top, dup, err := topLevel(data)
-	if err != nil {
-		return nil, err
-	}
-	if dup != "" {
-		return nil, fmt.Errorf("%w: the key %q is given twice", ErrCorrupt, dup)
-	}
-	var keys []string
-	for k := range top {
-		if k != "version" && k != "cookies" && k != "deleted" {
-			keys = append(keys, fmt.Sprintf("%q", k))
-		}
-	}
-	if len(keys) > 0 || top["version"] == nil || top["cookies"] == nil {
-		slices.Sort(keys)
-		what := "no \"version\" and \"cookies\""
-		if len(keys) > 0 {
-			what = "unknown keys " + strings.Join(keys, ", ")
-		}
-		return nil, fmt.Errorf("%w: JSON that is not a cookie file (%s)", ErrCorrupt, what)
-	}
-	var version int
-	if err := json.Unmarshal(top["version"], &version); err != nil {
-		return nil, fmt.Errorf("%w: \"version\" is not a number", ErrCorrupt)
-	}
-	if err := checkVersion(version); err != nil {
-		return nil, err
-	}
-	var raws, deleted []json.RawMessage
-	if err := json.Unmarshal(top["cookies"], &raws); err != nil {
-		return nil, fmt.Errorf("%w: \"cookies\" is not an array", ErrCorrupt)
-	}
-	if d := top["deleted"]; d != nil {
-		if err := json.Unmarshal(d, &deleted); err != nil {
-			return nil, fmt.Errorf("%w: \"deleted\" is not an array", ErrCorrupt)
-		}
-	}
-	v := &fileView{format: formatNative, data: data, raws: raws}
-	for i, raw := range raws {
-		var r fileRecord
-		c, err := fileCookie{}, strictUnmarshal(raw, &r)
-		if err == nil && !checkKeys(raw, recordKeys) {
-			err = errors.New("a key given twice, written with escapes or in another case, or not a record's")
-		}
-		if err == nil {
-			c, err = fromRecord(&r)
-		}
-		c.line, c.index = -1-i, i
-		if err != nil {
-			v.refuse(&c, fmt.Errorf("%w: %v", ErrInvalidCookie, err))
-			continue
-		}
-		v.cookies = append(v.cookies, c)
-	}
-	for i, raw := range deleted {
-		var r tombRecord
-		t, err := fileTomb{}, strictUnmarshal(raw, &r)
-		if err == nil && !checkKeys(raw, tombKeys) {
-			err = errors.New("a key given twice, written with escapes or in another case, or not a deletion's")
-		}
-		if err == nil {
-			t, err = fromTomb(&r)
-		}
-		if err != nil {
-			v.bad = append(v.bad, LineError{Line: tombLine(data, i), Err: err})
-			v.carried.deleted = append(v.carried.deleted, raw)
-			continue
-		}
-		v.tombs = append(v.tombs, t)
-	}
-	return v, nil
-}
-
-// topLevel returns the members of the JSON object data, and the first key
-// given twice, if any. A document that is not a JSON object is corrupt.
-func topLevel(data []byte) (map[string]json.RawMessage, string, error) {
-	if err := json.Unmarshal(data, new(map[string]json.RawMessage)); err != nil {
-		return nil, "", corruptAt(data, err)
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if _, err := dec.Token(); err != nil {
-		return nil, "", corruptAt(data, err)
-	}
-	top := make(map[string]json.RawMessage)
-	dup := ""
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, "", corruptAt(data, err)
-		}
-		key, _ := tok.(string)
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return nil, "", corruptAt(data, err)
-		}
-		if _, seen := top[key]; seen && dup == "" {
-			dup = key
-		}
-		top[key] = raw
-	}
-	return top, dup, nil
-}
-
-// strictUnmarshal decodes one record, refusing fields a record does not
-// have.
-func strictUnmarshal(raw []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	return dec.Decode(v)
-}
-
-// corruptAt wraps a JSON error with ErrCorrupt and its line and column.
-func corruptAt(data []byte, err error) error {
-	var off int64 = -1
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &se):
-		off = se.Offset - 1 // Offset counts the offending byte itself
-	case errors.As(err, &te):
-		off = te.Offset
-	}
-	if off < 0 {
-		return fmt.Errorf("%w: %v", ErrCorrupt, err)
-	}
-	line, col := position(data, int(off))
-	if se != nil && strings.ContainsRune(se.Error(), '\'') {
-		// The syntax error's text quotes the byte it stopped at, which may
-		// be part of a cookie value: say where, not what.
-		return fmt.Errorf("%w: line %d, column %d: not valid JSON", ErrCorrupt, line, col)
-	}
-	return fmt.Errorf("%w: line %d, column %d: %v", ErrCorrupt, line, col, err)
-}
-
-// position turns a byte offset into a 1-based line and column.
-func position(data []byte, off int) (line, col int) {
-	off = min(max(off, 0), len(data))
-	line = 1 + bytes.Count(data[:off], []byte{'\n'})
-	col = off - bytes.LastIndexByte(data[:off], '\n')
-	return line, col
-}
-
-// recordLines returns the line on which each record of the "cookies" array
-// starts. It is only needed to report a bad record, so it runs a second,
-// slower pass over the data then.
-func recordLines(data []byte) []int {
-	return arrayLines(data, "cookies")
-}
-
-// tombLine returns the line of the i-th record of the "deleted" array.
-func tombLine(data []byte, i int) int {
-	return lineAt(arrayLines(data, "deleted"), i)
-}
-
-// arrayRaws returns the elements of the top-level array named key, as
-// they are in data.
-func arrayRaws(data []byte, key string) []json.RawMessage {
-	var raws []json.RawMessage
-	walkArray(data, key, func(_ int, raw json.RawMessage) { raws = append(raws, raw) })
-	return raws
-}
-
-// arrayLines returns the line on which each element of the top-level array
-// named key starts.
-func arrayLines(data []byte, key string) []int {
-	var lines []int
-	walkArray(data, key, func(off int, _ json.RawMessage) {
-		line, _ := position(data, off)
-		lines = append(lines, line)
-	})
-	return lines
-}
-
-// walkArray calls fn with the offset and the bytes of each element of the
-// top-level array named key.
-func walkArray(data []byte, key string, fn func(off int, raw json.RawMessage)) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if _, err := dec.Token(); err != nil {
-		return
-	}
-	for dec.More() {
-		k, err := dec.Token()
-		if err != nil {
-			return
-		}
-		if k != key {
-			var skip json.RawMessage
-			if dec.Decode(&skip) != nil {
-				return
-			}
-			continue
-		}
-		if _, err := dec.Token(); err != nil {
-			return
-		}
-		for dec.More() {
-			off := int(dec.InputOffset())
-			for off < len(data) && bytes.IndexByte([]byte(" \t\r\n,"), data[off]) >= 0 {
-				off++
-			}
-			var raw json.RawMessage
-			if dec.Decode(&raw) != nil {
-				return
-			}
-			fn(off, raw)
-		}
-		return
-	}
-}
-
-func lineAt(lines []int, i int) int {
-	if i < len(lines) {
-		return lines[i]
-	}
-	return 0
 }

@@ -221,7 +221,9 @@ func netscapeBool(b bool) string {
 // truncated. Records that have already expired are dropped silently.
 //
 // A bad record does not stop the others: they are loaded, and the error is a
-// *FileError whose Lines give each bad line's number and reason. A file that
+// *FileError whose Lines give each bad line's number and reason (past the
+// first thousand, one LineError stands for the others, at the line of the
+// first of them, and counts them). A file that
 // holds a NUL byte is not a cookie file: the error wraps ErrCorrupt and
 // nothing is loaded.
 func (j *Jar) ReadNetscape(r io.Reader) error {
@@ -259,7 +261,7 @@ func (j *Jar) addNetscape(recs []netscapeRecord) []LineError {
 			continue
 		}
 		if err := j.Set(*c); err != nil {
-			bad = append(bad, LineError{Line: recs[i].line, Err: err})
+			bad = appendBad(bad, LineError{Line: recs[i].line, Err: err})
 		}
 	}
 	return bad
@@ -294,91 +296,207 @@ var (
 	errNetscapeDomain    = errors.New("domain is empty or starts with '#' or '..'")
 )
 
+// fieldCountError is the reason for a line of too few or too many fields.
+type fieldCountError int
+
+func (e fieldCountError) Error() string {
+	return fmt.Sprintf("%d TAB-separated fields, want 7", int(e))
+}
+
 // parseNetscape reads a whole Netscape cookie file, at most MaxFileSize
 // bytes. It reads everything before returning so that a NUL byte anywhere,
 // the sign of a binary file, costs the caller nothing: no record of such a
 // file is returned. Besides the cookies and the lines that could not be
 // read, it returns the lines to carry through a save: comments and the
 // lines that could not be read, as they were.
+//
+// Its memory is the file's text and, for each cookie, its record and a
+// copy of its line (which its fields are parts of): a line that is no
+// cookie costs nothing more once maxLineErrors of them are listed.
 func parseNetscape(r io.Reader) ([]netscapeRecord, []LineError, []numberedLine, error) {
-	data, err := io.ReadAll(io.LimitReader(r, MaxFileSize+1))
+	text, err := readText(r)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("httpsession: reading Netscape cookies: %w", err)
 	}
-	if len(data) > MaxFileSize {
+	if len(text) > MaxFileSize {
 		return nil, nil, nil, fmt.Errorf("%w: larger than %d MiB, more than a cookie file holds", ErrCorrupt, MaxFileSize>>20)
 	}
-	if i := bytes.IndexByte(data, 0); i >= 0 {
-		return nil, nil, nil, fmt.Errorf("%w: NUL byte on line %d", ErrCorrupt, 1+bytes.Count(data[:i], []byte{'\n'}))
+	if i := strings.IndexByte(text, 0); i >= 0 {
+		return nil, nil, nil, fmt.Errorf("%w: NUL byte on line %d", ErrCorrupt, 1+strings.Count(text[:i], "\n"))
 	}
 	// Editors on Windows put a byte order mark in front of UTF-8.
-	data = bytes.TrimPrefix(data, []byte("\ufeff"))
-	var (
-		recs     []netscapeRecord
-		bad      []LineError
-		literals []numberedLine
-	)
-	for n := 1; len(data) > 0; n++ {
-		line := data
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			line, data = data[:i+1], data[i+1:]
-		} else {
-			data = nil
-		}
-		text := string(bytes.TrimSuffix(bytes.TrimSuffix(line, []byte("\n")), []byte("\r")))
-		if len(line) > maxNetscapeLine {
-			bad = append(bad, LineError{Line: n, Err: errNetscapeLong})
-			literals = append(literals, numberedLine{n: n, text: text})
-			continue
-		}
-		c, perr := parseNetscapeLine(line)
-		switch {
-		case perr != nil:
-			bad = append(bad, LineError{Line: n, Err: perr})
-			literals = append(literals, numberedLine{n: n, text: text})
-		case c == nil:
-			if strings.TrimSpace(text) != "" {
-				literals = append(literals, numberedLine{n: n, text: text})
+	text = strings.TrimPrefix(text, "\ufeff")
+	// Count the cookies first, so that their slice is made once, to size.
+	n := 0
+	for rest := text; rest != ""; {
+		var line string
+		line, rest = nextLine(rest)
+		if len(line) <= maxNetscapeLine {
+			if _, ok, err := parseNetscapeText(line); ok && err == nil {
+				n++
 			}
-		default:
-			recs = append(recs, netscapeRecord{line: n, cookie: *c, raw: text})
 		}
 	}
-	return recs, bad, literals, nil
+	recs := make([]netscapeRecord, 0, n)
+	var (
+		bad      []LineError
+		literals lineSpill
+	)
+	for n := 1; text != ""; n++ {
+		var line string
+		line, text = nextLine(text)
+		body := strings.TrimSuffix(strings.TrimSuffix(line, "\n"), "\r")
+		if len(line) > maxNetscapeLine {
+			bad = appendBad(bad, LineError{Line: n, Err: errNetscapeLong})
+			literals.add(n, body, false)
+			continue
+		}
+		_, ok, perr := parseNetscapeText(line)
+		switch {
+		case perr != nil:
+			bad = appendBad(bad, LineError{Line: n, Err: perr})
+			literals.add(n, body, false)
+		case !ok:
+			if strings.TrimSpace(body) != "" {
+				literals.add(n, body, true)
+			}
+		default:
+			// The cookie's own copy of its line, which its fields are
+			// parts of: the file's text is not kept.
+			own := strings.Clone(line)
+			c, _, _ := parseNetscapeText(own)
+			raw := strings.TrimSuffix(strings.TrimSuffix(own, "\n"), "\r")
+			recs = append(recs, netscapeRecord{line: n, cookie: c, raw: raw})
+		}
+	}
+	return recs, bad, literals.done(), nil
+}
+
+// readText reads all of r, at most MaxFileSize+1 bytes, into one string,
+// copied once when r tells its length (a bytes.Reader does).
+func readText(r io.Reader) (string, error) {
+	var b strings.Builder
+	if l, ok := r.(interface{ Len() int }); ok {
+		b.Grow(min(l.Len(), MaxFileSize+1))
+	}
+	_, err := io.Copy(&b, io.LimitReader(r, MaxFileSize+1))
+	return b.String(), err
+}
+
+// nextLine splits the first line, with its line end, from text.
+func nextLine(text string) (line, rest string) {
+	if i := strings.IndexByte(text, '\n'); i >= 0 {
+		return text[:i+1], text[i+1:]
+	}
+	return text, ""
+}
+
+// hasNetscapeCookie reports whether data reads as cookies.txt with at
+// least one cookie line, as parseNetscape reads it.
+func hasNetscapeCookie(data []byte) bool {
+	if len(data) > MaxFileSize || bytes.IndexByte(data, 0) >= 0 {
+		return false
+	}
+	for text := strings.TrimPrefix(string(data), "\ufeff"); text != ""; {
+		var line string
+		line, text = nextLine(text)
+		if len(line) <= maxNetscapeLine {
+			if _, ok, err := parseNetscapeText(line); ok && err == nil {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// lineSpill keeps the lines of a cookies.txt to carry, in file order: the
+// first maxLineErrors comments and the first maxLineErrors lines that could
+// not be read one by one, each its own copy; the others of each kind, past
+// those, joined in one entry of several lines, so that a file of millions
+// of such lines costs no more than their bytes. Written back, each entry
+// gives its lines, and a second read joins them again the same way, the
+// comments a save adds in front (its header) moving no line that could
+// not be read out of its entry.
+type lineSpill struct {
+	lines []numberedLine
+	// By kind, [0] comments and [1] lines that could not be read: how
+	// many were kept one by one, then the others joined, the number of
+	// the first of them, and the kinds in the order they came.
+	kept   [2]int
+	blocks [2]strings.Builder
+	first  [2]int
+	order  []int
+}
+
+func (s *lineSpill) add(n int, text string, comment bool) {
+	k := 1
+	if comment {
+		k = 0
+	}
+	if s.kept[k] < maxLineErrors {
+		s.kept[k]++
+		s.lines = append(s.lines, numberedLine{n: n, text: strings.Clone(text)})
+		return
+	}
+	if s.first[k] == 0 {
+		s.first[k] = n
+		s.order = append(s.order, k)
+	} else {
+		s.blocks[k].WriteByte('\n')
+	}
+	s.blocks[k].WriteString(text)
+}
+
+func (s *lineSpill) done() []numberedLine {
+	for _, k := range s.order {
+		s.lines = append(s.lines, numberedLine{n: s.first[k], text: s.blocks[k].String()})
+	}
+	return s.lines
 }
 
 // parseNetscapeLine parses one line. It returns a nil cookie and a nil error
 // for a blank or comment line.
 func parseNetscapeLine(b []byte) (*Cookie, error) {
-	s := string(b)
+	c, ok, err := parseNetscapeText(string(b))
+	if !ok || err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// parseNetscapeText parses one line, without allocating: the cookie's
+// fields are parts of s. ok is false, and err nil, for a blank or comment
+// line.
+func parseNetscapeText(s string) (c Cookie, ok bool, err error) {
 	s = strings.TrimSuffix(s, "\n")
 	s = strings.TrimSuffix(s, "\r")
 	if strings.TrimSpace(s) == "" {
-		return nil, nil
+		return c, false, nil
 	}
-	var c Cookie
-	if rest, ok := strings.CutPrefix(s, httpOnlyPrefix); ok {
+	if rest, found := strings.CutPrefix(s, httpOnlyPrefix); found {
 		c.HttpOnly, s = true, rest
 	} else if strings.HasPrefix(strings.TrimLeft(s, " \t"), "#") {
-		return nil, nil
+		return c, false, nil
 	}
-	fields := strings.Split(s, "\t")
-	switch len(fields) {
-	case 7:
-	case 6:
+	var fields [7]string
+	switch n := strings.Count(s, "\t") + 1; n {
+	case 7, 6:
 		// curl reads six fields as a cookie with an empty value: its own
 		// writer ends such a line with a TAB, and its reader, splitting
 		// with strtok, never saw the empty field after it.
-		fields = append(fields, "")
+		for i := 0; i < n-1; i++ {
+			fields[i], s, _ = strings.Cut(s, "\t")
+		}
+		fields[n-1] = s
 	default:
-		return nil, fmt.Errorf("%d TAB-separated fields, want 7", len(fields))
+		return c, false, fieldCountError(n)
 	}
 	for _, f := range fields {
 		// TAB cannot be in a field, and trailing CR and LF are gone, so
 		// any control byte left is junk that would not survive a write.
 		for i := 0; i < len(f); i++ {
 			if f[i] < 0x20 || f[i] == 0x7f {
-				return nil, errNetscapeCTL
+				return c, false, errNetscapeCTL
 			}
 		}
 	}
@@ -387,16 +505,16 @@ func parseNetscapeLine(b []byte) (*Cookie, error) {
 	// Trim again after the dot: ". example.com" must not leave a domain
 	// with a space in front that a write and a read would then remove.
 	domain := trimWSP(strings.TrimPrefix(trimWSP(fields[0]), "."))
-	subdomains, ok := parseNetscapeBool(fields[1])
-	if !ok {
-		return nil, errNetscapeSubdomain
+	subdomains, valid := parseNetscapeBool(fields[1])
+	if !valid {
+		return c, false, errNetscapeSubdomain
 	}
 	c.Path = trimWSP(fields[2])
-	if c.Secure, ok = parseNetscapeBool(fields[3]); !ok {
-		return nil, errNetscapeSecure
+	if c.Secure, valid = parseNetscapeBool(fields[3]); !valid {
+		return c, false, errNetscapeSecure
 	}
-	if c.Expires, ok = parseNetscapeExpiry(fields[4]); !ok {
-		return nil, errNetscapeExpiry
+	if c.Expires, valid = parseNetscapeExpiry(fields[4]); !valid {
+		return c, false, errNetscapeExpiry
 	}
 	c.Name, c.Value = fields[5], fields[6]
 	// The include-subdomains flag decides host-only; the dot in front of a
@@ -408,9 +526,9 @@ func parseNetscapeLine(b []byte) (*Cookie, error) {
 		// A domain that starts with '#' would be read back as a comment;
 		// one that starts with two dots is no domain, and Set would strip
 		// the second dot where a second reading would not.
-		return nil, errNetscapeDomain
+		return c, false, errNetscapeDomain
 	}
-	return &c, nil
+	return c, true, nil
 }
 
 // parseNetscapeBool parses TRUE or FALSE, in any case.

@@ -399,17 +399,8 @@ func (j *Jar) shadowsSecure(e *entry) bool {
 // cookie as a file gives it ("" to derive it). A non-zero c.Created is kept
 // for a new cookie, a non-zero c.LastAccess always. The caller holds j.mu.
 func (j *Jar) prepare(c *Cookie, partition string, now time.Time) (e entry, expired bool, err error) {
-	if hasCTL(c.Name) || containsEither(c.Name, ';', '=') {
-		return e, false, errBadName
-	}
-	if hasCTL(c.Value) || strings.Contains(c.Value, ";") {
-		return e, false, errBadValue
-	}
-	if c.Name == "" && c.Value == "" {
-		return e, false, errEmptyCookie
-	}
-	if len(c.Domain) > maxAttributeValueBytes || len(c.Path) > maxAttributeValueBytes {
-		return e, false, errTooLargeAttribute
+	if err := hopeless(c); err != nil {
+		return e, false, err
 	}
 	hostOnly := c.HostOnly
 	domain, isAddr, err := cookieIPDomain(strings.TrimPrefix(c.Domain, "."))
@@ -478,6 +469,25 @@ func (j *Jar) prepare(c *Cookie, partition string, now time.Time) (e entry, expi
 		e.LastAccess = c.LastAccess.UTC()
 	}
 	return e, expired, nil
+}
+
+// hopeless returns the reason every jar refuses a cookie for whatever its
+// rules (the first checks of prepare, which depend on the cookie alone), or
+// nil. A file's decoder uses it to drop such records early.
+func hopeless(c *Cookie) error {
+	switch {
+	case hasCTL(c.Name) || containsEither(c.Name, ';', '='):
+		return errBadName
+	case hasCTL(c.Value) || strings.Contains(c.Value, ";"):
+		return errBadValue
+	case c.Name == "" && c.Value == "":
+		return errEmptyCookie
+	case len(c.Domain) > maxAttributeValueBytes || len(c.Path) > maxAttributeValueBytes:
+		return errTooLargeAttribute
+	case c.Domain == "" || c.Domain == ".":
+		return errNoDomain
+	}
+	return nil
 }
 
 // cookieIPDomain reads the Domain of a cookie given whole as an IP
