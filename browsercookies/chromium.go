@@ -62,31 +62,9 @@ func readChromiumDB(ctx context.Context, db *sql.DB, s *source, d *decryptor) ([
 		}
 	}
 	d.hashPrefix = version >= hashPrefixVersion
-	list, err := selectList(have, chromiumColumns)
-	if err != nil {
-		return nil, fmt.Errorf("browsercookies: %s: not a Chromium cookie database: %w", s.db, err)
-	}
-	rows, err := db.QueryContext(ctx, "SELECT "+list+" FROM cookies")
-	if err != nil {
-		return nil, fmt.Errorf("browsercookies: %s: %w", s.db, err)
-	}
-	defer rows.Close()
-	var recs []record
-	vals := make([]any, len(chromiumColumns))
-	ptrs := make([]any, len(vals))
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
-	for rows.Next() {
-		if err := rows.Scan(ptrs...); err != nil {
-			return nil, fmt.Errorf("browsercookies: %s: %w", s.db, err)
-		}
-		recs = append(recs, chromiumRecord(ctx, vals, d))
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("browsercookies: %s: %w", s.db, err)
-	}
-	return recs, nil
+	return scanRows(ctx, db, s.db, "Chromium", "cookies", have, chromiumColumns, func(vals []any) (record, bool) {
+		return chromiumRecord(ctx, vals, d), true
+	})
 }
 
 func chromiumRecord(ctx context.Context, v []any, d *decryptor) (r record) {

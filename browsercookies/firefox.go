@@ -67,34 +67,9 @@ func readFirefoxDB(ctx context.Context, db *sql.DB, s *source) ([]record, error)
 			return nil, err
 		}
 	}
-	list, err := selectList(have, firefoxColumns)
-	if err != nil {
-		return nil, fmt.Errorf("browsercookies: %s: not a Firefox cookie database: %w", s.db, err)
-	}
-	rows, err := db.QueryContext(ctx, "SELECT "+list+" FROM moz_cookies")
-	if err != nil {
-		return nil, fmt.Errorf("browsercookies: %s: %w", s.db, err)
-	}
-	defer rows.Close()
-	var recs []record
-	vals := make([]any, len(firefoxColumns))
-	ptrs := make([]any, len(vals))
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
-	for rows.Next() {
-		if err := rows.Scan(ptrs...); err != nil {
-			return nil, fmt.Errorf("browsercookies: %s: %w", s.db, err)
-		}
-		r, keep := firefoxRecord(vals, schema, userContext)
-		if keep {
-			recs = append(recs, r)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("browsercookies: %s: %w", s.db, err)
-	}
-	return recs, nil
+	return scanRows(ctx, db, s.db, "Firefox", "moz_cookies", have, firefoxColumns, func(vals []any) (record, bool) {
+		return firefoxRecord(vals, schema, userContext)
+	})
 }
 
 // firefoxRecord turns a row into a record. keep is false for a cookie of

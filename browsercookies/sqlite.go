@@ -64,6 +64,41 @@ func selectList(have map[string]bool, wanted []column) (string, error) {
 	return strings.Join(parts, ", "), nil
 }
 
+// scanRows reads the columns cols of every row of table (whose columns are
+// have) and turns each row into a record with each; a row for which each
+// returns false is not read (a cookie of another jar). kind names the
+// browser in the error for a table that is not the browser's.
+func scanRows(ctx context.Context, db *sql.DB, path, kind, table string, have map[string]bool, cols []column,
+	each func(vals []any) (record, bool)) ([]record, error) {
+	list, err := selectList(have, cols)
+	if err != nil {
+		return nil, fmt.Errorf("browsercookies: %s: not a %s cookie database: %w", path, kind, err)
+	}
+	rows, err := db.QueryContext(ctx, "SELECT "+list+" FROM "+table)
+	if err != nil {
+		return nil, fmt.Errorf("browsercookies: %s: %w", path, err)
+	}
+	defer rows.Close()
+	var recs []record
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(vals))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, fmt.Errorf("browsercookies: %s: %w", path, err)
+		}
+		if r, keep := each(vals); keep {
+			recs = append(recs, r)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("browsercookies: %s: %w", path, err)
+	}
+	return recs, nil
+}
+
 // column is a column a reader wants: its spellings across versions, newest
 // first, and the SQL to use when the table has none of them, "" for a
 // column every version has.
