@@ -215,7 +215,7 @@ func (j *Jar) fileChanges(v *fileView, held map[cookieID]heldRecord, now time.Ti
 			// other record changed when the file was last modified, after
 			// what the jar saw.
 			if !expired && e.Expires.Before(fc.Expires) {
-				e.fileExpires = fc.Expires.UTC() // capped: see entry.fileExpires
+				e.fileExpires = fc.Expires.UnixMicro() // capped: see entry.fileExpires
 			}
 			f.sum = formatSum(v.format, e.asWritten(), e.partition)
 			f.at = v.modTime

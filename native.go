@@ -231,7 +231,11 @@ func (v *fileView) refuseTomb(t *fileTomb) {
 }
 
 func toRecord(e *entry) fileRecord {
-	return fileRecord{cookieJSON: toCookieJSON(&e.Cookie), Updated: e.updated, Seq: e.seq, Partition: e.partition, fileExpires: e.fileExpires}
+	r := fileRecord{cookieJSON: toCookieJSON(&e.Cookie), Updated: e.updated, Seq: e.seq, Partition: e.partition}
+	if e.fileExpires != 0 {
+		r.fileExpires = time.UnixMicro(e.fileExpires).UTC()
+	}
+	return r
 }
 
 // tooLate reports a change time, read from a file or a replica, too late

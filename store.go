@@ -31,16 +31,18 @@ type entry struct {
 	// as it was while no one changes it: jars that read it at different
 	// times cap it differently, and would otherwise each write a change
 	// that none of them made.
-	fileExpires time.Time
+	// Unix microseconds (the finest any format writes), 0 for none: it
+	// costs a stored cookie 8 bytes.
+	fileExpires int64
 }
 
 // asWritten returns the cookie as a file without change times gets it.
 func (e *entry) asWritten() *Cookie {
-	if e.fileExpires.IsZero() {
+	if e.fileExpires == 0 {
 		return &e.Cookie
 	}
 	c := e.Cookie
-	c.Expires = e.fileExpires
+	c.Expires = time.UnixMicro(e.fileExpires).UTC()
 	return &c
 }
 
