@@ -1,11 +1,9 @@
 package httpsession
 
 import (
-	"cmp"
 	"hash/maphash"
 	"os"
 	"slices"
-	"strings"
 	"time"
 )
 
@@ -38,9 +36,21 @@ import (
 // cookie held all that time by a writer that never synchronised.
 const TombstoneLifetime = 400 * 24 * time.Hour
 
-// maxTombstones bounds the deletions a jar or a file remembers; past it the
-// oldest are forgotten first.
-const maxTombstones = 100_000
+// MaxTombstones and MaxTombstoneBytes bound what a jar and its file
+// remember of cookies they no longer hold (deletions, and sets whose
+// cookie has expired): at most MaxTombstones of them, taking at most
+// MaxTombstoneBytes in the native file. Past either bound the oldest are
+// forgotten first, down to seven eighths of it, so that a jar under churn
+// prunes now and then rather than at every change.
+const (
+	MaxTombstones     = 100_000
+	MaxTombstoneBytes = 4 << 20
+)
+
+// tombOverhead is what a tombstone takes in the native file beyond its
+// name, domain, path and partition: the keys, the change time, the digest
+// of an expired set, and the separators.
+const tombOverhead = 130
 
 // history is what merges need beyond a jar's cookies: the change clock, the
 // deletions, and what each file held when this jar last read or wrote it.
@@ -49,6 +59,11 @@ const maxTombstones = 100_000
 type history struct {
 	last  time.Time             // the latest change time made or seen
 	tombs map[cookieID]tomb     // the last change to cookies the jar no longer holds
+	// tombBytes is what tombs take in the native file (tombSize), and
+	// oldest a time no later than the oldest of them: prune looks at
+	// them all only when one may have passed its lifetime.
+	tombBytes int
+	oldest    time.Time
 	files map[string]*fileState // by resolved path
 	// unsaved holds cookies the jar's limits evicted before any save
 	// wrote them (their change is later than the last save): the next
@@ -135,31 +150,42 @@ func (h *history) observe(at time.Time) {
 }
 
 // tomb is the last change to a cookie the jar no longer holds: a deletion
-// at the change time at (e is nil), or a set at at whose cookie has since
-// expired (e keeps its attributes). An expired set stays a set: at the same
-// change time it is weighed against another set by its attributes, as the
-// live cookie was, and a copy whose expiry has not passed by another
-// jar's clock is not deleted by it.
+// at the change time at, or a set at at whose cookie has since expired (set
+// is true, and sum is contentSum of the cookie it set). An expired set stays
+// a set: at the same change time it is weighed against another set by its
+// digest, as the live cookie was, and a copy whose expiry has not passed by
+// another jar's clock is not deleted by it. Neither kind keeps a value: a
+// tombstone is what ordering needs, never what the cookie was.
 type tomb struct {
-	at time.Time
-	e  *entry
+	at  time.Time
+	sum uint64
+	set bool
 }
 
-func (t tomb) cookie() *Cookie {
-	if t.e == nil {
-		return nil
-	}
-	return &t.e.Cookie
+func (t tomb) version() version { return version{at: t.at, set: t.set, sum: t.sum} }
+
+// tombSize is what a tombstone of id takes in the native file, about:
+// names and paths that are not UTF-8 are written in base64, a third
+// longer.
+func tombSize(id cookieID) int {
+	return tombOverhead + len(id.domain) + len(id.partition) + (len(id.name)+len(id.path))*4/3
 }
 
 // record keeps t as the last change to id unless a newer one is recorded.
 func (h *history) record(id cookieID, t tomb) {
 	h.observe(t.at)
-	if old, ok := h.tombs[id]; ok && !newer(t.at, t.cookie(), old.at, old.cookie()) {
+	old, had := h.tombs[id]
+	if had && !newer(t.version(), old.version()) {
 		return
 	}
 	if h.tombs == nil {
 		h.tombs = make(map[cookieID]tomb)
+	}
+	if !had {
+		h.tombBytes += tombSize(id)
+	}
+	if len(h.tombs) == 0 || t.at.Before(h.oldest) {
+		h.oldest = t.at
 	}
 	h.tombs[id] = t
 	delete(h.unsaved, id)
@@ -172,15 +198,22 @@ func (h *history) delete(id cookieID, at time.Time) {
 
 // expire records that the cookie e, set at e.updated, has expired.
 func (h *history) expire(e *entry) {
-	c := *e
-	h.record(e.id(), tomb{at: e.updated, e: &c})
+	h.record(e.id(), tomb{at: e.updated, sum: contentSum(&e.Cookie), set: true})
+}
+
+// dropTomb forgets what is recorded of id.
+func (h *history) dropTomb(id cookieID) {
+	if _, ok := h.tombs[id]; ok {
+		delete(h.tombs, id)
+		h.tombBytes -= tombSize(id)
+	}
 }
 
 // forget drops what is recorded of id, and an evicted copy kept for the
 // next save, once a newer set has replaced them.
 func (h *history) forget(id cookieID) {
 	if len(h.tombs) > 0 {
-		delete(h.tombs, id)
+		h.dropTomb(id)
 	}
 	if len(h.unsaved) > 0 {
 		delete(h.unsaved, id)
@@ -193,28 +226,47 @@ func (h *history) tomb(id cookieID) (tomb, bool) {
 	return t, ok
 }
 
-// prune forgets deletions older than TombstoneLifetime and, past
-// maxTombstones, the oldest.
+// prune forgets tombstones older than TombstoneLifetime and, past
+// MaxTombstones or MaxTombstoneBytes, the oldest, down to seven eighths of
+// the bound. It costs nothing while no tombstone can have passed its
+// lifetime and the bounds hold.
 func (h *history) prune(now time.Time) {
 	horizon := now.Add(-TombstoneLifetime)
-	for id, t := range h.tombs {
-		if t.at.Before(horizon) {
-			delete(h.tombs, id)
+	if len(h.tombs) > 0 && h.oldest.Before(horizon) {
+		h.oldest = now
+		for id, t := range h.tombs {
+			if t.at.Before(horizon) {
+				h.dropTomb(id)
+			} else if t.at.Before(h.oldest) {
+				h.oldest = t.at
+			}
 		}
 	}
-	if len(h.tombs) <= maxTombstones {
+	h.trimTombs(MaxTombstones, MaxTombstoneBytes)
+}
+
+// trimTombs forgets the oldest tombstones while there are more than count
+// or they take more than size bytes, down to seven eighths of each bound.
+func (h *history) trimTombs(count, size int) {
+	if len(h.tombs) <= count && h.tombBytes <= size {
 		return
 	}
-	times := make([]time.Time, 0, len(h.tombs))
-	for _, t := range h.tombs {
-		times = append(times, t.at)
+	type aged struct {
+		id cookieID
+		at time.Time
 	}
-	slices.SortFunc(times, func(a, b time.Time) int { return b.Compare(a) })
-	cut := times[maxTombstones-1]
+	all := make([]aged, 0, len(h.tombs))
 	for id, t := range h.tombs {
-		if t.at.Before(cut) {
-			delete(h.tombs, id)
-		}
+		all = append(all, aged{id, t.at})
+	}
+	slices.SortFunc(all, func(a, b aged) int { return a.at.Compare(b.at) })
+	keepN, keepBytes := count-count/8, size-size/8
+	i := 0
+	for ; i < len(all) && (len(h.tombs) > keepN || h.tombBytes > keepBytes); i++ {
+		h.dropTomb(all[i].id)
+	}
+	if i < len(all) {
+		h.oldest = all[i].at
 	}
 }
 
@@ -265,29 +317,73 @@ func (h *history) setFile(path string, st *fileState) {
 	h.files[path] = st
 }
 
-// newer reports whether change a wins over change b under the sync model:
-// the later time; at the same time a deletion (nil cookie) over a set;
-// between two sets at the same time, the greater by compareContent.
-func newer(aAt time.Time, a *Cookie, bAt time.Time, b *Cookie) bool {
-	if c := aAt.Compare(bAt); c != 0 {
-		return c > 0
-	}
-	if (a == nil) != (b == nil) {
-		return a == nil
-	}
-	return a != nil && compareContent(a, b) > 0
+// version is one change to a cookie identity as merges weigh it: its
+// change time, and whether it is a set (with the digest of what it set) or
+// a deletion.
+type version struct {
+	at  time.Time
+	set bool
+	sum uint64 // contentSum of a set's cookie
 }
 
-// compareContent orders two versions of one cookie by what a change can
-// alter. Last access is left out: sending a cookie is not a change.
-func compareContent(a, b *Cookie) int {
-	return cmp.Or(
-		strings.Compare(a.Value, b.Value),
-		compareBool(a.Quoted, b.Quoted),
-		a.Expires.Compare(b.Expires),
-		compareBool(a.Secure, b.Secure),
-		compareBool(a.HttpOnly, b.HttpOnly),
-		cmp.Compare(a.SameSite, b.SameSite),
-		a.Created.Compare(b.Created),
-	)
+// setVersion is the version of a set at at of the cookie c.
+func setVersion(at time.Time, c *Cookie) version {
+	return version{at: at, set: true, sum: contentSum(c)}
+}
+
+// newer reports whether change a wins over change b under the sync model:
+// the later time; at the same time a deletion over a set; between two sets
+// at the same time, the one whose content digest is greater, so that every
+// copy picks the same without keeping the value of a cookie that expired.
+func newer(a, b version) bool {
+	if c := a.at.Compare(b.at); c != 0 {
+		return c > 0
+	}
+	if a.set != b.set {
+		return !a.set
+	}
+	return a.set && a.sum > b.sum
+}
+
+// contentSum is a digest of what a change to a cookie can alter: value,
+// quoting, expiry, Secure, HttpOnly, SameSite and creation time. Last
+// access is left out: sending a cookie is not a change. The digest is the
+// same in every process and version (FNV-1a over a fixed layout), since
+// copies in different processes must break ties alike.
+func contentSum(c *Cookie) uint64 {
+	h := uint64(14695981039346656037)
+	add := func(b byte) {
+		h ^= uint64(b)
+		h *= 1099511628211
+	}
+	addUint := func(v uint64) {
+		for range 8 {
+			add(byte(v))
+			v >>= 8
+		}
+	}
+	addTime := func(t time.Time) {
+		if t.IsZero() {
+			add(0)
+			return
+		}
+		add(1)
+		addUint(uint64(t.Unix()))
+		addUint(uint64(t.Nanosecond()))
+	}
+	addUint(uint64(len(c.Value)))
+	for i := 0; i < len(c.Value); i++ {
+		add(c.Value[i])
+	}
+	flags := byte(0)
+	for i, f := range []bool{c.Quoted, c.Secure, c.HttpOnly} {
+		if f {
+			flags |= 1 << i
+		}
+	}
+	add(flags)
+	add(byte(c.SameSite))
+	addTime(c.Expires)
+	addTime(c.Created)
+	return h
 }

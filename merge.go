@@ -21,18 +21,26 @@ type fileChange struct {
 	expired bool        // e has expired: a set, but no cookie to hold
 	fc      *fileCookie // the record it came from, nil for a deletion
 	ident   cookieID
-	sum     uint64 // cookies.txt: the line's sum
+	// set and setSum: a tombstone of the file that records a set whose
+	// cookie has expired (e is nil), and the digest of what it set.
+	set    bool
+	setSum uint64
+	// sum is what the jar compares with what the file held: for
+	// cookies.txt the line's sum, for the other formats the record's, for
+	// the native file the content digest (contentSum).
+	sum uint64
 	// echo marks a cookies.txt line that is as this jar last read or wrote
 	// it: no change of the file's own, which the jar's copy of the same
 	// age or newer supersedes.
 	echo bool
 }
 
-func (f *fileChange) cookie() *Cookie {
-	if f.e == nil {
-		return nil
+// version is the file's change as merges weigh it.
+func (f *fileChange) version() version {
+	if f.e != nil {
+		return setVersion(f.at, &f.e.Cookie)
 	}
-	return &f.e.Cookie
+	return version{at: f.at, set: f.set, sum: f.setSum}
 }
 
 // merged is the outcome of a merge: what the file is to hold.
@@ -81,7 +89,7 @@ func (j *Jar) mergeFile(v *fileView, st *fileState, now time.Time, opt mergeOpti
 	kept := changes[:0]
 	for _, f := range changes {
 		if i, ok := side[f.ident]; ok {
-			if newer(f.at, f.cookie(), kept[i].at, kept[i].cookie()) {
+			if newer(f.version(), kept[i].version()) {
 				kept[i] = f
 			}
 			continue
@@ -209,7 +217,20 @@ func (j *Jar) fileChanges(v *fileView, held map[cookieID]heldRecord, now time.Ti
 			continue
 		}
 		f := fileChange{at: fc.updated, fc: fc, ident: e.id()}
-		if !v.format.changeTimes() {
+		if v.format.changeTimes() {
+			// A record whose content differs from what this jar last read
+			// or wrote there, under the same change time, was edited by
+			// hand (or by a program that keeps no change times): a change
+			// made when the file was last modified, as in cookies.txt,
+			// whichever way its value sorts.
+			f.sum = contentSum(&fc.Cookie)
+			if h, ok := held[f.ident]; ok && h.at.Equal(f.at) && h.sum != f.sum {
+				f.at = v.modTime
+				if !f.at.After(h.at) {
+					f.at = h.at.Add(time.Nanosecond)
+				}
+			}
+		} else {
 			// cookies.txt and the other programs' formats have no change
 			// times: a record as this jar last saw it is no change; any
 			// other record changed when the file was last modified, after
@@ -234,7 +255,7 @@ func (j *Jar) fileChanges(v *fileView, held map[cookieID]heldRecord, now time.Ti
 	for i := range v.tombs {
 		t := &v.tombs[i]
 		if id, ok := j.tombID(t); ok {
-			changes = append(changes, fileChange{at: t.at, ident: id})
+			changes = append(changes, fileChange{at: t.at, ident: id, set: t.set, setSum: t.sum})
 		} else {
 			v.refuseTomb(t)
 		}
@@ -251,6 +272,14 @@ func (j *Jar) deleteAsOf(id cookieID, at time.Time) {
 		j.store.remove(id)
 	}
 	j.deleted(id, &ident, at)
+}
+
+// expireTombAsOf takes a newer set made elsewhere whose cookie has expired,
+// known by its digest alone (a tombstone of a file). The caller holds j.mu.
+func (j *Jar) expireTombAsOf(id cookieID, t tomb) {
+	j.store.remove(id)
+	j.changes++
+	j.hist.record(id, t)
 }
 
 // expireAsOf takes a newer set made elsewhere (at e.updated) whose cookie
@@ -277,14 +306,14 @@ func heldOf(changes []fileChange) []heldRecord {
 // fileWins reports whether the file's change wins over the jar's. The
 // caller holds j.mu.
 func (j *Jar) fileWins(f *fileChange) bool {
-	jarAt, jarC, ok := j.versionOf(f.ident)
+	jv, ok := j.versionOf(f.ident)
 	switch {
 	case !ok:
 		return true
 	case f.echo:
-		return jarAt.Before(f.at)
+		return jv.at.Before(f.at)
 	}
-	return newer(f.at, f.cookie(), jarAt, jarC)
+	return newer(f.version(), jv)
 }
 
 // take applies the file's change to the jar if it won; if it lost, a later
@@ -298,6 +327,8 @@ func (j *Jar) take(f *fileChange, wins bool, now time.Time) {
 		if old != nil && f.fc != nil && f.fc.LastAccess.After(old.LastAccess) {
 			old.LastAccess = f.fc.LastAccess.UTC()
 		}
+	case f.e == nil && f.set:
+		j.expireTombAsOf(id, tomb{at: f.at, set: true, sum: f.setSum})
 	case f.e == nil:
 		j.deleteAsOf(id, f.at)
 	case f.expired:
@@ -319,10 +350,12 @@ func (j *Jar) mergedOutput(changes []fileChange, side map[cookieID]int, wins []b
 	writeFile := func(f *fileChange) {
 		switch {
 		case f.at.Before(horizon) && (f.e == nil || f.expired):
+		case f.e != nil && f.expired:
+			out.addTomb(f.ident, tomb{at: f.at, set: true, sum: contentSum(&f.e.Cookie)})
 		case f.e != nil:
 			out.add(f.ident, f.e)
 		default:
-			out.addTomb(f.ident, f.at)
+			out.addTomb(f.ident, tomb{at: f.at, set: f.set, sum: f.setSum})
 		}
 	}
 	fileWon := func(id cookieID) *fileChange {
@@ -355,10 +388,8 @@ func (j *Jar) mergedOutput(changes []fileChange, side map[cookieID]int, wins []b
 		case f != nil:
 			writeFile(f)
 		case t.at.Before(horizon):
-		case t.e != nil:
-			out.add(id, t.e)
 		default:
-			out.addTomb(id, t.at)
+			out.addTomb(id, t)
 		}
 	}
 	for id, e := range j.hist.unsaved {
@@ -371,12 +402,12 @@ func (j *Jar) mergedOutput(changes []fileChange, side map[cookieID]int, wins []b
 		if f := fileWon(id); f != nil {
 			writeFile(f)
 		} else {
-			out.add(id, e) // expired or not: the newest change
+			out.addUnsaved(id, e, now)
 		}
 	}
 	for i := range changes {
 		f := &changes[i]
-		if _, _, ok := j.versionOf(f.ident); !ok {
+		if _, ok := j.versionOf(f.ident); !ok {
 			writeFile(f)
 		}
 	}
@@ -398,7 +429,17 @@ func (m *merged) live(now time.Time) int {
 // add appends a cookie to what a save writes.
 func (m *merged) add(id cookieID, e *entry) {
 	m.records = append(m.records, toRecord(e))
-	m.held = append(m.held, heldRecord{id: id, at: e.updated})
+	m.held = append(m.held, heldRecord{id: id, at: e.updated, sum: contentSum(&e.Cookie)})
+}
+
+// addUnsaved appends a cookie the jar's limits evicted before any save
+// wrote it: the cookie, or, if it has expired since, its tombstone.
+func (m *merged) addUnsaved(id cookieID, e *entry, now time.Time) {
+	if e.expired(now) {
+		m.addTomb(id, tomb{at: e.updated, set: true, sum: contentSum(&e.Cookie)})
+		return
+	}
+	m.add(id, e)
 }
 
 // jarOutput is what a save writes when the file is as the jar last left
@@ -410,27 +451,21 @@ func (j *Jar) jarOutput(now time.Time) *merged {
 	out := &merged{records: make([]fileRecord, len(entries)), held: make([]heldRecord, len(entries)), complete: true}
 	for i, e := range entries {
 		out.records[i] = toRecord(e)
-		out.held[i] = heldRecord{id: e.id(), at: e.updated}
+		out.held[i] = heldRecord{id: e.id(), at: e.updated, sum: contentSum(&e.Cookie)}
 	}
 	// sortedEntries orders by compareCookies; partitions break its ties.
 	if slices.ContainsFunc(entries, func(e *entry) bool { return e.partition != "" }) {
 		out.sort()
 	}
-	expired := false
 	for id, t := range j.hist.tombs {
-		switch {
-		case t.at.Before(horizon) || j.store.get(id) != nil:
-		case t.e != nil:
-			out.add(id, t.e)
-			expired = true
-		default:
-			out.addTomb(id, t.at)
+		if !t.at.Before(horizon) && j.store.get(id) == nil {
+			out.addTomb(id, t)
 		}
 	}
-	if expired || len(j.hist.unsaved) > 0 {
+	if len(j.hist.unsaved) > 0 {
 		for id, e := range j.hist.unsaved {
 			if _, recorded := j.hist.tomb(id); !recorded && j.store.get(id) == nil {
-				out.add(id, e)       // expired or not: the newest change
+				out.addUnsaved(id, e, now)
 				out.complete = false // the file holds what the jar does not
 			}
 		}
@@ -443,17 +478,17 @@ func (j *Jar) jarOutput(now time.Time) *merged {
 // versionOf returns the jar's latest change to id: its cookie, or its
 // deletion (a nil cookie). ok is false when the jar knows of none. The
 // caller holds j.mu.
-func (j *Jar) versionOf(id cookieID) (at time.Time, c *Cookie, ok bool) {
+func (j *Jar) versionOf(id cookieID) (version, bool) {
 	if e := j.store.get(id); e != nil {
-		return e.updated, &e.Cookie, true
+		return setVersion(e.updated, &e.Cookie), true
 	}
 	if t, ok := j.hist.tomb(id); ok {
-		return t.at, t.cookie(), true
+		return t.version(), true
 	}
 	if e := j.hist.unsaved[id]; e != nil {
-		return e.updated, &e.Cookie, true
+		return setVersion(e.updated, &e.Cookie), true
 	}
-	return time.Time{}, nil, false
+	return version{}, false
 }
 
 // tombID returns the identity a deletion read from a file has in the jar,
@@ -471,9 +506,9 @@ func identCookie(id cookieID) Cookie {
 	return Cookie{Name: id.name, Domain: id.domain, Path: id.path, HostOnly: id.hostOnly, Partitioned: id.partition != ""}
 }
 
-// addTomb appends a deletion to what a save writes.
-func (m *merged) addTomb(id cookieID, at time.Time) {
-	m.tombs = append(m.tombs, toTomb(id, at))
+// addTomb appends a tombstone to what a save writes.
+func (m *merged) addTomb(id cookieID, t tomb) {
+	m.tombs = append(m.tombs, toTomb(id, t))
 	m.tombIDs = append(m.tombIDs, id)
 }
 

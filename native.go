@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"time"
 )
 
@@ -55,6 +56,11 @@ type tombRecord struct {
 	Deleted    time.Time `json:"deleted"`
 	NameBase64 string    `json:"nameBase64,omitempty"`
 	PathBase64 string    `json:"pathBase64,omitempty"`
+	// ExpiredSet marks a tombstone that records a set, made at Deleted,
+	// whose cookie has since expired, rather than a deletion: it holds
+	// the digest of what was set (contentSum, 16 hex digits), which
+	// breaks ties, and never the value.
+	ExpiredSet string `json:"expiredSet,omitempty"`
 }
 
 // fileCookie is a cookie read from a file, with where it stood there.
@@ -68,11 +74,14 @@ type fileCookie struct {
 	raw       string // cookies.txt: the line as it was
 }
 
-// fileTomb is a deletion read from a native file.
+// fileTomb is a tombstone read from a native file: a deletion, or a set
+// whose cookie has expired (set, with its digest sum).
 type fileTomb struct {
 	ident     Cookie // Name, Domain, Path, HostOnly, Partitioned
 	partition string
 	at        time.Time
+	set       bool
+	sum       uint64
 }
 
 // carried is what a file held that could not be read or was refused, and
@@ -223,6 +232,9 @@ func (s *spill) done(list []json.RawMessage) []json.RawMessage {
 func (v *fileView) refuseTomb(t *fileTomb) {
 	v.bad = appendBad(v.bad, LineError{Err: refusal("deletion of a cookie with no valid domain or path")})
 	r := tombRecord{Domain: t.ident.Domain, HostOnly: t.ident.HostOnly, Partition: t.partition, Deleted: t.at}
+	if t.set {
+		r.ExpiredSet = fmt.Sprintf("%016x", t.sum)
+	}
 	r.Name, r.NameBase64 = textField(t.ident.Name)
 	r.Path, r.PathBase64 = textField(t.ident.Path)
 	if raw, err := marshalRecord(&r); err == nil {
@@ -260,8 +272,11 @@ func fromRecord(r *fileRecord) (fileCookie, error) {
 	return fc, nil
 }
 
-func toTomb(id cookieID, at time.Time) tombRecord {
-	t := tombRecord{Domain: id.domain, HostOnly: id.hostOnly, Partition: id.partition, Deleted: at}
+func toTomb(id cookieID, tb tomb) tombRecord {
+	t := tombRecord{Domain: id.domain, HostOnly: id.hostOnly, Partition: id.partition, Deleted: tb.at}
+	if tb.set {
+		t.ExpiredSet = fmt.Sprintf("%016x", tb.sum)
+	}
 	t.Name, t.NameBase64 = textField(id.name)
 	t.Path, t.PathBase64 = textField(id.path)
 	return t
@@ -288,6 +303,13 @@ func fromTomb(t *tombRecord) (fileTomb, error) {
 	}
 	if ft.at.IsZero() {
 		return ft, errors.New("deletion without a time")
+	}
+	if t.ExpiredSet != "" {
+		sum, err := strconv.ParseUint(t.ExpiredSet, 16, 64)
+		if err != nil || len(t.ExpiredSet) != 16 {
+			return ft, errors.New("expiredSet is not a digest of 16 hex digits")
+		}
+		ft.set, ft.sum = true, sum
 	}
 	if tooLate(ft.at) {
 		return ft, errChangeTime

@@ -9,7 +9,7 @@ var (
 	recordKeys = keySet{"name", "value", "domain", "path", "hostOnly", "secure", "httpOnly", "sameSite",
 		"partitioned", "quoted", "expires", "created", "lastAccess", "nameBase64", "valueBase64",
 		"pathBase64", "updated", "seq", "partitionKey"}
-	tombKeys = keySet{"name", "domain", "path", "hostOnly", "partitionKey", "deleted", "nameBase64", "pathBase64"}
+	tombKeys = keySet{"name", "domain", "path", "hostOnly", "partitionKey", "deleted", "nameBase64", "pathBase64", "expiredSet"}
 )
 
 // keySet is the keys an object may hold.

@@ -74,7 +74,7 @@ func (j *Jar) apply1(ch *Change, now time.Time) error {
 	}
 	var id cookieID
 	var e entry
-	var c *Cookie
+	v := version{at: at}
 	var expired bool
 	if ch.Deleted {
 		partition := ch.Partition
@@ -91,10 +91,10 @@ func (j *Jar) apply1(ch *Change, now time.Time) error {
 			return err
 		}
 		id = e.id()
-		c = &e.Cookie
+		v = setVersion(at, &e.Cookie)
 	}
-	if jarAt, jarC, ok := j.versionOf(id); ok && !newer(at, c, jarAt, jarC) {
-		if old := j.store.get(id); old != nil && c != nil && ch.Cookie.LastAccess.After(old.LastAccess) {
+	if jv, ok := j.versionOf(id); ok && !newer(v, jv) {
+		if old := j.store.get(id); old != nil && v.set && ch.Cookie.LastAccess.After(old.LastAccess) {
 			old.LastAccess = ch.Cookie.LastAccess.UTC()
 		}
 		return nil

@@ -214,13 +214,19 @@ func (j *Jar) commitOwned(e *entry, at, now time.Time) *entry {
 // new one, as a change at at (a new change time if zero). The caller holds
 // j.mu.
 func (j *Jar) place(stored, old, e *entry, at, now time.Time) *entry {
+	local := at.IsZero()
 	at = j.changeTime(at, now)
 	if old != nil {
 		// §5.7 step 23: a replacement keeps the creation time of the
 		// cookie it replaces, and its place among cookies created at the
 		// same instant, as Chromium's strictly increasing creation times
-		// keep it.
-		e.Created, e.seq = old.Created, old.seq
+		// keep it. A change made elsewhere (a merge, a replica) applied
+		// step 23 where it was made: it is taken whole, so that every
+		// copy of one change is the same cookie.
+		if local {
+			e.Created = old.Created
+		}
+		e.seq = old.seq
 	} else {
 		j.seq++
 		e.seq = j.seq
