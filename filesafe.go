@@ -16,10 +16,18 @@ import (
 // in a shared directory, or a lock file that is not a regular file.
 var ErrUnsafePath = errors.New("httpsession: unsafe cookie file path")
 
-// MaxFileSize bounds how much of a cookie file Load, Open and Save read: 64
-// MiB, some 200,000 cookies. A larger file is refused with an error that
-// wraps ErrCorrupt, and never overwritten.
+// MaxFileSize bounds a cookie file: 64 MiB, some 200,000 cookies. Load,
+// Open and Save read no more of a file unless ReadLarge says so, and a save
+// never writes more: it forgets the oldest tombstones to fit, or fails with
+// an error that wraps ErrTooLarge and leaves the old file as it was. A
+// larger file is refused with an error that wraps ErrCorrupt and
+// ErrTooLarge, and never overwritten.
 const MaxFileSize = 64 << 20
+
+// ErrTooLarge is wrapped by the error for a cookie file larger than
+// MaxFileSize (ReadLarge opens it), and by that of a save whose live
+// cookies alone would pass it (the file is left as it was).
+var ErrTooLarge = errors.New("httpsession: cookie file larger than MaxFileSize")
 
 // maxLinks bounds how many symbolic links resolvePath follows, as the
 // kernel's own limit does.
@@ -141,6 +149,11 @@ func regular(path string, fi fs.FileInfo) error {
 // open file, so that a rename by another process between the two cannot
 // mix them.
 func readRegular(path string) ([]byte, os.FileInfo, error) {
+	return readRegularUpTo(path, MaxFileSize)
+}
+
+// readRegularUpTo is readRegular with another bound than MaxFileSize.
+func readRegularUpTo(path string, limit int64) ([]byte, os.FileInfo, error) {
 	f, err := os.OpenFile(path, os.O_RDONLY|openNoFollow, 0)
 	if err != nil {
 		return nil, nil, err
@@ -156,21 +169,30 @@ func readRegular(path string) ([]byte, os.FileInfo, error) {
 	if err := ownerAllowed(path, fi); err != nil {
 		return nil, nil, err // planted since the path was resolved
 	}
-	if fi.Size() > MaxFileSize {
-		return nil, nil, tooLarge(path)
+	if fi.Size() > limit {
+		return nil, nil, tooLarge(path, limit)
 	}
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
-	if err != nil {
-		return nil, nil, err
+	data := make([]byte, 0, fi.Size()+512)
+	for {
+		n, err := f.Read(data[len(data):cap(data)])
+		data = data[:len(data)+n]
+		if int64(len(data)) > limit {
+			return nil, nil, tooLarge(path, limit)
+		}
+		if err == io.EOF {
+			return data, fi, nil
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(data) == cap(data) {
+			data = append(data, 0)[:len(data)] // grown while read
+		}
 	}
-	if len(data) > MaxFileSize {
-		return nil, nil, tooLarge(path)
-	}
-	return data, fi, nil
 }
 
-func tooLarge(path string) error {
-	return fmt.Errorf("%w: %s is larger than %d MiB, more than a cookie file holds", ErrCorrupt, path, MaxFileSize>>20)
+func tooLarge(path string, limit int64) error {
+	return fmt.Errorf("%w: %s is larger than %d MiB, more than a cookie file holds (%w; ReadLarge opens it)", ErrCorrupt, path, limit>>20, ErrTooLarge)
 }
 
 // checkLockPath refuses a lock file path that exists and is not a regular

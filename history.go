@@ -57,14 +57,16 @@ const tombOverhead = 130
 // It belongs to persistence; the jar only tells it of changes. The jar's
 // lock guards it.
 type history struct {
-	last  time.Time             // the latest change time made or seen
-	tombs map[cookieID]tomb     // the last change to cookies the jar no longer holds
+	last  time.Time         // the latest change time made or seen
+	tombs map[cookieID]tomb // the last change to cookies the jar no longer holds
 	// tombBytes is what tombs take in the native file (tombSize), and
 	// oldest a time no later than the oldest of them: prune looks at
 	// them all only when one may have passed its lifetime.
 	tombBytes int
 	oldest    time.Time
-	files map[string]*fileState // by resolved path
+	// maxTombs and maxBytes bound tombs (WithTombstoneLimits).
+	maxTombs, maxBytes int
+	files     map[string]*fileState // by resolved path
 	// unsaved holds cookies the jar's limits evicted before any save
 	// wrote them (their change is later than the last save): the next
 	// save writes them, so that a set is not lost to a limit.
@@ -242,7 +244,7 @@ func (h *history) prune(now time.Time) {
 			}
 		}
 	}
-	h.trimTombs(MaxTombstones, MaxTombstoneBytes)
+	h.trimTombs(h.maxTombs, h.maxBytes)
 }
 
 // trimTombs forgets the oldest tombstones while there are more than count
@@ -288,6 +290,9 @@ type fileState struct {
 	// can write the jar's own state without reading the file.
 	complete  bool
 	evictions uint64
+	// limit is how much of the file a read may take: MaxFileSize, or more
+	// for a file loaded with ReadLarge, until a save rewrites it.
+	limit int64
 }
 
 // heldRecord is one cookie a file held.

@@ -10,6 +10,7 @@
 package httpsession
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"hash/maphash"
@@ -105,6 +106,20 @@ type jarConfig struct {
 	now       func() time.Time
 	perDomain int
 	total     int
+	tombs     int
+	tombBytes int
+}
+
+// WithTombstoneLimits sets how many tombstones (deletions, and sets whose
+// cookie has expired) the jar and its native file remember, and how many
+// bytes they may take in the file; past either, the oldest are forgotten
+// first. The defaults are MaxTombstones and MaxTombstoneBytes; a limit of
+// zero or less keeps its default. Fewer tombstones make a smaller file and
+// a cheaper save, and bring resurrection closer: a deletion forgotten
+// no longer stops a writer that still holds an older copy, and never
+// synchronised since the file held it, from writing that copy back.
+func WithTombstoneLimits(count, bytes int) JarOption {
+	return func(c *jarConfig) { c.tombs, c.tombBytes = count, bytes }
 }
 
 // WithPublicSuffixList sets the list that decides which domains are public
@@ -157,7 +172,11 @@ func NewJar(opts ...JarOption) *Jar {
 		total:     cfg.total,
 		store:     newMemStore(),
 		replica:   cfg.replica,
-		hist:      history{seed: maphash.MakeSeed()},
+		hist: history{
+			seed:     maphash.MakeSeed(),
+			maxTombs: cmp.Or(max(cfg.tombs, 0), MaxTombstones),
+			maxBytes: cmp.Or(max(cfg.tombBytes, 0), MaxTombstoneBytes),
+		},
 	}
 }
 

@@ -135,6 +135,13 @@ func (j *Jar) mergeFile(v *fileView, st *fileState, now time.Time, opt mergeOpti
 	for i := range changes {
 		j.take(&changes[i], wins[i], now)
 	}
+	// The file's tombstones are now the jar's: the bounds on what the jar
+	// remembers bound what the file keeps too, and a tombstone forgotten
+	// here is not written back, to come back at the next read.
+	j.hist.prune(now)
+	if out != nil {
+		out.keepRemembered(j)
+	}
 	complete := j.evictions == evictions && !opt.omitSession
 	if out == nil {
 		return &merged{held: fileHeld, complete: complete}
@@ -504,6 +511,20 @@ func (j *Jar) tombID(t *fileTomb) (cookieID, bool) {
 // identCookie returns a cookie that carries only an identity.
 func identCookie(id cookieID) Cookie {
 	return Cookie{Name: id.name, Domain: id.domain, Path: id.path, HostOnly: id.hostOnly, Partitioned: id.partition != ""}
+}
+
+// keepRemembered drops the tombstones the jar no longer remembers (its
+// bounds made it forget them), but for cookies the jar holds, whose older
+// tombstone in the file a save that omits session cookies leaves there.
+// The caller holds j.mu.
+func (m *merged) keepRemembered(j *Jar) {
+	tombs, ids := m.tombs[:0], m.tombIDs[:0]
+	for i, id := range m.tombIDs {
+		if _, ok := j.hist.tomb(id); ok || j.store.get(id) != nil {
+			tombs, ids = append(tombs, m.tombs[i]), append(ids, id)
+		}
+	}
+	m.tombs, m.tombIDs = tombs, ids
 }
 
 // addTomb appends a tombstone to what a save writes.

@@ -42,6 +42,7 @@ type sessionConfig struct {
 	retry        *RetryPolicy
 	logger       *slog.Logger
 	saveInterval time.Duration
+	loadOpts     []LoadOption
 	saveOpts     []SaveOption
 	login        LoginFunc
 	loggedOut    func(*http.Response) bool
@@ -181,6 +182,12 @@ func WithSaveInterval(d time.Duration) Option {
 // OmitSessionCookies or LockTimeout.
 func WithSaveOptions(opts ...SaveOption) Option {
 	return func(c *sessionConfig) { c.saveOpts = append(c.saveOpts, opts...) }
+}
+
+// WithLoadOptions sets the options with which Open loads its file, such
+// as ReadLarge for a file an older version let grow past MaxFileSize.
+func WithLoadOptions(opts ...LoadOption) Option {
+	return func(c *sessionConfig) { c.loadOpts = append(c.loadOpts, opts...) }
 }
 
 // RequestOption configures one request of a Session. A nil RequestOption

@@ -11,8 +11,6 @@ import (
 	"os"
 	"slices"
 	"time"
-
-	"github.com/httpsession/httpsession/internal/atomicfile"
 )
 
 // filePerm is the mode of a new cookie file: cookies are credentials.
@@ -142,11 +140,46 @@ func sortByCreation(cookies []fileCookie) []*fileCookie {
 // have no change times: their records count as changed when the file was
 // last modified (see Format).
 func (j *Jar) Load(path string) error {
+	return j.LoadContext(context.Background(), path)
+}
+
+// LoadOption configures LoadContext. A nil LoadOption is ignored.
+type LoadOption func(*loadConfig)
+
+type loadConfig struct {
+	limit int64
+}
+
+// ReadLarge lets a load read a file of up to n bytes, past MaxFileSize:
+// the way out for a file that an older version of this package let grow
+// past it (it kept expired cookies with their values). Every live cookie
+// is loaded; the jar remembers the rest as tombstones, within
+// MaxTombstones and MaxTombstoneBytes, and the next save writes a file
+// within MaxFileSize, or fails with ErrTooLarge if the live cookies alone
+// pass it. Saves of that jar read the file up to the same bound.
+func ReadLarge(n int64) LoadOption {
+	return func(c *loadConfig) { c.limit = max(n, MaxFileSize) }
+}
+
+// LoadContext is Load with options.
+func (j *Jar) LoadContext(ctx context.Context, path string, opts ...LoadOption) error {
+	cfg := loadConfig{limit: MaxFileSize}
+	for _, opt := range opts {
+		if opt != nil {
+			opt(&cfg)
+		}
+	}
+	if ctx == nil {
+		return fmt.Errorf("httpsession: load %s: nil context", path)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("httpsession: load %s: %w", path, err)
+	}
 	target, err := resolvePath(path)
 	if err != nil {
 		return fmt.Errorf("httpsession: load %s: %w", path, err)
 	}
-	data, info, err := readRegular(target)
+	data, info, err := readRegularUpTo(target, cfg.limit)
 	if err != nil {
 		return fmt.Errorf("httpsession: load %s: %w", path, err)
 	}
@@ -162,7 +195,7 @@ func (j *Jar) Load(path string) error {
 	m := j.mergeFile(v, j.hist.file(target), now, mergeOptions{})
 	j.hist.setFile(target, &fileState{
 		info: info, sum: j.hist.sum(data), format: v.format, held: m.held, carried: v.carried,
-		complete: m.complete, evictions: j.evictions,
+		complete: m.complete, evictions: j.evictions, limit: cfg.limit,
 	})
 	return v.fileError(path)
 }
@@ -313,7 +346,11 @@ func (j *Jar) save(ctx context.Context, path string, cfg saveConfig, format file
 		// (a Playwright file's origins).
 		keep = overwriteKeep(target, format)
 	default:
-		data, info, err := readRegular(target)
+		limit := int64(MaxFileSize)
+		if st != nil {
+			limit = max(limit, st.limit) // a file ReadLarge loaded
+		}
+		data, info, err := readRegularUpTo(target, limit)
 		if err != nil {
 			return err
 		}
@@ -360,13 +397,9 @@ func (j *Jar) save(ctx context.Context, path string, cfg saveConfig, format file
 	}
 	evictions = j.evictions
 	mergedAt := j.hist.last
-	hash := j.hist.hasher()
 	j.unlock()
 
-	write, skipped := encoder(format, m, &keep, now)
-	err = atomicfile.WriteFile(target, filePerm, func(w io.Writer) error {
-		return write(io.MultiWriter(w, hash))
-	})
+	skipped, sum, err := j.writeMerged(target, format, m, &keep, now)
 	if err != nil {
 		return err
 	}
@@ -377,11 +410,11 @@ func (j *Jar) save(ctx context.Context, path string, cfg saveConfig, format file
 	j.mu.Lock()
 	j.hist.saved(mergedAt, cfg.omitSession)
 	j.hist.setFile(target, &fileState{
-		info: info, sum: hash.Sum64(), format: format, held: m.held, carried: keep,
+		info: info, sum: sum, format: format, held: m.held, carried: keep,
 		complete: m.complete, evictions: evictions,
 	})
 	j.mu.Unlock()
-	return *skipped
+	return skipped
 }
 
 // formatFits reports whether a save in the format want may write the file

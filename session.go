@@ -173,7 +173,7 @@ func Open(path string, opts ...Option) (*Session, error) {
 		}
 	}
 	var loadErr error
-	err = s.jar.Load(path)
+	err = s.jar.LoadContext(context.Background(), path, s.cfg.loadOpts...)
 	var fe *FileError
 	switch {
 	case err == nil, errors.Is(err, fs.ErrNotExist):
