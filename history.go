@@ -66,7 +66,7 @@ type history struct {
 	oldest    time.Time
 	// maxTombs and maxBytes bound tombs (WithTombstoneLimits).
 	maxTombs, maxBytes int
-	files     map[string]*fileState // by resolved path
+	files              map[string]*fileState // by resolved path
 	// unsaved holds cookies the jar's limits evicted before any save
 	// wrote them (their change is later than the last save): the next
 	// save writes them, so that a set is not lost to a limit.
