@@ -43,8 +43,8 @@ const TombstoneLifetime = 400 * 24 * time.Hour
 // forgotten first, down to seven eighths of it, so that a jar under churn
 // prunes now and then rather than at every change.
 const (
-	MaxTombstones     = 100_000
-	MaxTombstoneBytes = 4 << 20
+	MaxTombstones     = 10_000
+	MaxTombstoneBytes = 1 << 20
 )
 
 // tombOverhead is what a tombstone takes in the native file beyond its
@@ -97,7 +97,9 @@ func (h *history) hasher() *maphash.Hash {
 const maxUnsaved = DefaultTotalLimit
 
 // keepEvicted keeps a copy of an evicted cookie whose change no save has
-// written yet, up to limit cookies, dropping the oldest change first.
+// written yet, up to limit cookies: past it, the oldest changes are
+// dropped, down to seven eighths of it, so that a jar evicting under churn
+// sorts now and then rather than scanning at every eviction.
 func (h *history) keepEvicted(e *entry, limit int) {
 	if !e.updated.After(h.savedAt) {
 		return // a save wrote it, or it came from a file
@@ -111,13 +113,14 @@ func (h *history) keepEvicted(e *entry, limit int) {
 	if len(h.unsaved) <= limit {
 		return
 	}
-	var oldest *entry
+	all := make([]*entry, 0, len(h.unsaved))
 	for _, u := range h.unsaved {
-		if oldest == nil || u.updated.Before(oldest.updated) {
-			oldest = u
-		}
+		all = append(all, u)
 	}
-	delete(h.unsaved, oldest.id())
+	slices.SortFunc(all, func(a, b *entry) int { return a.updated.Compare(b.updated) })
+	for _, u := range all[:len(all)-(limit-limit/8)] {
+		delete(h.unsaved, u.id())
+	}
 }
 
 // saved records that a save wrote every change up to the change time at

@@ -418,8 +418,7 @@ func (j *Jar) mergedOutput(changes []fileChange, side map[cookieID]int, wins []b
 			writeFile(f)
 		}
 	}
-	out.sort()
-	return out
+	return out // sorted by the caller, without the jar's lock
 }
 
 // live counts the cookies to write that have not expired at now.
@@ -450,35 +449,28 @@ func (m *merged) addUnsaved(id cookieID, e *entry, now time.Time) {
 }
 
 // jarOutput is what a save writes when the file is as the jar last left
-// it and the jar holds all it held: the jar's own cookies and deletions.
-// The caller holds j.mu.
+// it and the jar holds all it held: the jar's own cookies and tombstones,
+// unsorted (the caller sorts them without the jar's lock). The caller
+// holds j.mu.
 func (j *Jar) jarOutput(now time.Time) *merged {
 	horizon := now.Add(-TombstoneLifetime)
-	entries := j.sortedEntries(nil)
-	out := &merged{records: make([]fileRecord, len(entries)), held: make([]heldRecord, len(entries)), complete: true}
-	for i, e := range entries {
-		out.records[i] = toRecord(e)
-		out.held[i] = heldRecord{id: e.id(), at: e.updated, sum: contentSum(&e.Cookie)}
-	}
-	// sortedEntries orders by compareCookies; partitions break its ties.
-	if slices.ContainsFunc(entries, func(e *entry) bool { return e.partition != "" }) {
-		out.sort()
-	}
+	n := j.store.len()
+	out := &merged{records: make([]fileRecord, 0, n), held: make([]heldRecord, 0, n), complete: true}
+	j.store.each(func(e *entry) bool {
+		out.add(e.id(), e)
+		return true
+	})
 	for id, t := range j.hist.tombs {
 		if !t.at.Before(horizon) && j.store.get(id) == nil {
 			out.addTomb(id, t)
 		}
 	}
-	if len(j.hist.unsaved) > 0 {
-		for id, e := range j.hist.unsaved {
-			if _, recorded := j.hist.tomb(id); !recorded && j.store.get(id) == nil {
-				out.addUnsaved(id, e, now)
-				out.complete = false // the file holds what the jar does not
-			}
+	for id, e := range j.hist.unsaved {
+		if _, recorded := j.hist.tomb(id); !recorded && j.store.get(id) == nil {
+			out.addUnsaved(id, e, now)
+			out.complete = false // the file holds what the jar does not
 		}
-		out.sort()
 	}
-	out.sortTombs()
 	return out
 }
 

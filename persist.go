@@ -398,6 +398,7 @@ func (j *Jar) save(ctx context.Context, path string, cfg saveConfig, format file
 	evictions = j.evictions
 	mergedAt := j.hist.last
 	j.unlock()
+	m.sort()
 
 	skipped, sum, err := j.writeMerged(target, format, m, &keep, now)
 	if err != nil {

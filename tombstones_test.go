@@ -80,7 +80,7 @@ func TestTombstonesAreBoundedInBytes(t *testing.T) {
 	n, size := len(j.hist.tombs), j.hist.tombBytes
 	j.mu.Unlock()
 	assert.LessOrEqual(t, size, MaxTombstoneBytes, "in the jar too")
-	assert.Greater(t, n, 500, "the newest are kept")
+	assert.Greater(t, n, 150, "the newest are kept")
 	data, err := os.ReadFile(path)
 	require.NoError(t, err)
 	assert.Contains(t, string(data), `"name":"004999`, "the newest deletion is remembered")
