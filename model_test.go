@@ -169,6 +169,9 @@ func (l *smLocalJar) do(op smOp) (smResult, error) {
 // smConfig shapes a history.
 type smConfig struct {
 	ties bool // the clock sometimes stands still between operations
+	// forget: the jars remember few tombstones (WithTombstoneLimits), and
+	// the file is edited by hand now and then (model_forget_test.go).
+	forget bool
 	// newJars makes n jars with these limits on file, sharing clock when
 	// they live in this process.
 	newJars func(limits [][2]int, file string, clock *smClock) ([]smJar, error)
@@ -200,6 +203,7 @@ type smHistory struct {
 	log     []string
 	prev    [][]Cookie // per jar, its cookies at the last trace
 	failure []string
+	ever    map[smID]map[string]bool // forget: every value set for an identity
 }
 
 var (
@@ -237,6 +241,9 @@ func smFmt(c *Cookie) string {
 }
 
 func (h *smHistory) jarName(k int) string {
+	if k < 0 {
+		return "a hand edit of the file"
+	}
 	l := h.limits[k]
 	if l[0] == 0 && l[1] == 0 {
 		return fmt.Sprintf("jar%d[unlimited]", k)
@@ -326,6 +333,12 @@ func (h *smHistory) note(format string, args ...any) {
 // record makes a change in the model.
 func (h *smHistory) record(id smID, k int, deleted bool, c Cookie) {
 	h.model[id] = smChange{at: h.now, deleted: deleted, cookie: c, jar: k, op: h.opN}
+	if !deleted && h.ever != nil {
+		if h.ever[id] == nil {
+			h.ever[id] = make(map[string]bool)
+		}
+		h.ever[id][c.Value] = true
+	}
 }
 
 // randomCookie returns a cookie of the universe with a unique value.
@@ -376,6 +389,8 @@ func (h *smHistory) step() {
 		h.doSave(k)
 	case p < 94:
 		h.doLoad(k)
+	case h.cfg.forget && p >= 94 && p < 97:
+		h.doEdit()
 	default:
 		// A jump of the clock that makes cookies expire.
 		if h.now.Sub(smStart) < 60*24*time.Hour {
@@ -641,6 +656,9 @@ func smRun(seed int64, dir string, cfg smConfig, trace bool) string {
 		file:  filepath.Join(dir, fmt.Sprintf("cookies-%d.json", seed)),
 		model: make(smModel),
 	}
+	if cfg.forget {
+		h.ever = make(map[smID]map[string]bool)
+	}
 	if trace {
 		h.file = filepath.Join(dir, fmt.Sprintf("cookies-%d-trace.json", seed))
 	}
@@ -667,10 +685,20 @@ func smRun(seed int64, dir string, cfg smConfig, trace bool) string {
 	if len(h.failure) == 0 {
 		h.sync()
 	}
+	if len(h.failure) == 0 && cfg.forget {
+		// A jar that forgot a deletion may bring an older copy back in the
+		// first round, and one that remembers it deletes it again in the
+		// second.
+		h.sync()
+	}
 	if len(h.failure) == 0 {
-		if cfg.ties {
+		switch {
+		case cfg.forget:
+			h.checkForgetting()
 			h.checkConvergence()
-		} else {
+		case cfg.ties:
+			h.checkConvergence()
+		default:
 			h.checkModel()
 		}
 	}
