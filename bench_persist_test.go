@@ -7,7 +7,9 @@ package httpsession
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -131,5 +133,55 @@ func BenchmarkLoad(b *testing.B) {
 				b.Fatalf("%d cookies, want %d", j.Len(), want)
 			}
 		})
+	}
+}
+
+// BenchmarkAutosaveAsHistoryGrows times one save of a jar holding 100
+// cookies, after one change, as the deletions the jar has seen grow from 0
+// to 100,000: what the jar and its file remember is bounded
+// (MaxTombstones, MaxTombstoneBytes), so the cost stops growing at the
+// bound. "own" saves the jar's own file (the usual autosave), "merge" a
+// file another jar wrote since (the save reads and merges it).
+func BenchmarkAutosaveAsHistoryGrows(b *testing.B) {
+	for _, mode := range []string{"own", "merge"} {
+		for _, n := range []int{0, 1000, 10000, 100000} {
+			b.Run(fmt.Sprintf("%s/tombstones=%d", mode, n), func(b *testing.B) {
+				b.ReportAllocs()
+				dir := b.TempDir()
+				path := filepath.Join(dir, "cookies.json")
+				j := NewJar()
+				other := NewJar()
+				u, _ := url.Parse("https://example.com/")
+				for i := range 100 {
+					j.SetRawCookies(u, []string{fmt.Sprintf("c%d=v%d; Max-Age=86400", i, i)})
+				}
+				for i := range n {
+					j.Delete("example.com", "/", fmt.Sprintf(".AspNetCore.Correlation.%08x", i))
+				}
+				if err := j.Save(path); err != nil {
+					b.Fatal(err)
+				}
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					j.SetRawCookies(u, []string{fmt.Sprintf("views=%d", i)})
+					if mode == "merge" {
+						b.StopTimer()
+						other.SetRawCookies(u, []string{fmt.Sprintf("other=%d", i)})
+						if err := other.Save(path); err != nil {
+							b.Fatal(err)
+						}
+						b.StartTimer()
+					}
+					if err := j.Save(path); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.StopTimer()
+				fi, err := os.Stat(path)
+				if err == nil {
+					b.ReportMetric(float64(fi.Size()), "file-bytes")
+				}
+			})
+		}
 	}
 }

@@ -50,6 +50,7 @@ func TestExpiredCookiesLeaveOnlyTombstones(t *testing.T) {
 	data, err := os.ReadFile(path)
 	require.NoError(t, err)
 	assert.Less(t, maxSize, int64(8<<20), "the file stays under 8 MiB")
+	assert.LessOrEqual(t, maxSize, int64(MaxTombstoneBytes+64<<10), "in fact under MaxTombstoneBytes, what its tombstones may take")
 	assert.NotContains(t, string(data), strings.Repeat("c", 100), "no value of an expired cookie is kept")
 	fresh := NewJar(WithClock(clock.now))
 	require.NoError(t, fresh.Load(path), "the file opens again")
