@@ -113,14 +113,32 @@ func (h *history) keepEvicted(e *entry, limit int) {
 	if len(h.unsaved) <= limit {
 		return
 	}
-	all := make([]*entry, 0, len(h.unsaved))
-	for _, u := range h.unsaved {
-		all = append(all, u)
+	keep := limit - limit/8
+	dropOldest(h.unsaved, func(e *entry) time.Time { return e.updated },
+		func() bool { return len(h.unsaved) <= keep },
+		func(id cookieID) { delete(h.unsaved, id) })
+}
+
+// dropOldest calls drop for the keys of m, oldest first by age, until
+// enough reports true, and returns the age of the oldest left (zero if
+// none). It sorts m's keys once: callers drop a good part at a time.
+func dropOldest[V any](m map[cookieID]V, age func(V) time.Time, enough func() bool, drop func(cookieID)) time.Time {
+	type aged struct {
+		id cookieID
+		at time.Time
 	}
-	slices.SortFunc(all, func(a, b *entry) int { return a.updated.Compare(b.updated) })
-	for _, u := range all[:len(all)-(limit-limit/8)] {
-		delete(h.unsaved, u.id())
+	all := make([]aged, 0, len(m))
+	for id, v := range m {
+		all = append(all, aged{id, age(v)})
 	}
+	slices.SortFunc(all, func(a, b aged) int { return a.at.Compare(b.at) })
+	for i, a := range all {
+		if enough() {
+			return all[i].at
+		}
+		drop(a.id)
+	}
+	return time.Time{}
 }
 
 // saved records that a save wrote every change up to the change time at
@@ -201,9 +219,15 @@ func (h *history) delete(id cookieID, at time.Time) {
 	h.record(id, tomb{at: at})
 }
 
+// expiredTomb is the tombstone of e's set, at e.updated, once its cookie
+// has expired.
+func expiredTomb(e *entry) tomb {
+	return tomb{at: e.updated, sum: contentSum(&e.Cookie), set: true}
+}
+
 // expire records that the cookie e, set at e.updated, has expired.
 func (h *history) expire(e *entry) {
-	h.record(e.id(), tomb{at: e.updated, sum: contentSum(&e.Cookie), set: true})
+	h.record(e.id(), expiredTomb(e))
 }
 
 // dropTomb forgets what is recorded of id.
@@ -256,23 +280,10 @@ func (h *history) trimTombs(count, size int) {
 	if len(h.tombs) <= count && h.tombBytes <= size {
 		return
 	}
-	type aged struct {
-		id cookieID
-		at time.Time
-	}
-	all := make([]aged, 0, len(h.tombs))
-	for id, t := range h.tombs {
-		all = append(all, aged{id, t.at})
-	}
-	slices.SortFunc(all, func(a, b aged) int { return a.at.Compare(b.at) })
 	keepN, keepBytes := count-count/8, size-size/8
-	i := 0
-	for ; i < len(all) && (len(h.tombs) > keepN || h.tombBytes > keepBytes); i++ {
-		h.dropTomb(all[i].id)
-	}
-	if i < len(all) {
-		h.oldest = all[i].at
-	}
+	h.oldest = dropOldest(h.tombs, func(t tomb) time.Time { return t.at },
+		func() bool { return len(h.tombs) <= keepN && h.tombBytes <= keepBytes },
+		h.dropTomb)
 }
 
 // fileState is what a jar knows of a file it last loaded or saved.

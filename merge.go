@@ -40,7 +40,12 @@ func (f *fileChange) version() version {
 	if f.e != nil {
 		return setVersion(f.at, &f.e.Cookie)
 	}
-	return version{at: f.at, set: f.set, sum: f.setSum}
+	return f.tomb().version()
+}
+
+// tomb is the file's tombstone, for a change that is one (f.e is nil).
+func (f *fileChange) tomb() tomb {
+	return tomb{at: f.at, set: f.set, sum: f.setSum}
 }
 
 // merged is the outcome of a merge: what the file is to hold.
@@ -294,9 +299,7 @@ func (j *Jar) expireTombAsOf(id cookieID, t tomb) {
 // before it expired, and the set is remembered as the newest change. The
 // caller holds j.mu.
 func (j *Jar) expireAsOf(e *entry) {
-	j.store.remove(e.id())
-	j.changes++
-	j.hist.expire(e)
+	j.expireTombAsOf(e.id(), expiredTomb(e))
 }
 
 // heldOf returns the cookies among a file's changes.
@@ -335,7 +338,7 @@ func (j *Jar) take(f *fileChange, wins bool, now time.Time) {
 			old.LastAccess = f.fc.LastAccess.UTC()
 		}
 	case f.e == nil && f.set:
-		j.expireTombAsOf(id, tomb{at: f.at, set: true, sum: f.setSum})
+		j.expireTombAsOf(id, f.tomb())
 	case f.e == nil:
 		j.deleteAsOf(id, f.at)
 	case f.expired:
@@ -358,11 +361,11 @@ func (j *Jar) mergedOutput(changes []fileChange, side map[cookieID]int, wins []b
 		switch {
 		case f.at.Before(horizon) && (f.e == nil || f.expired):
 		case f.e != nil && f.expired:
-			out.addTomb(f.ident, tomb{at: f.at, set: true, sum: contentSum(&f.e.Cookie)})
+			out.addTomb(f.ident, expiredTomb(f.e)) // f.e.updated is f.at
 		case f.e != nil:
 			out.add(f.ident, f.e)
 		default:
-			out.addTomb(f.ident, tomb{at: f.at, set: f.set, sum: f.setSum})
+			out.addTomb(f.ident, f.tomb())
 		}
 	}
 	fileWon := func(id cookieID) *fileChange {
@@ -442,7 +445,7 @@ func (m *merged) add(id cookieID, e *entry) {
 // wrote it: the cookie, or, if it has expired since, its tombstone.
 func (m *merged) addUnsaved(id cookieID, e *entry, now time.Time) {
 	if e.expired(now) {
-		m.addTomb(id, tomb{at: e.updated, set: true, sum: contentSum(&e.Cookie)})
+		m.addTomb(id, expiredTomb(e))
 		return
 	}
 	m.add(id, e)

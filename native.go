@@ -231,12 +231,8 @@ func (s *spill) done(list []json.RawMessage) []json.RawMessage {
 // path) and keeps it to carry.
 func (v *fileView) refuseTomb(t *fileTomb) {
 	v.bad = appendBad(v.bad, LineError{Err: refusal("deletion of a cookie with no valid domain or path")})
-	r := tombRecord{Domain: t.ident.Domain, HostOnly: t.ident.HostOnly, Partition: t.partition, Deleted: t.at}
-	if t.set {
-		r.ExpiredSet = fmt.Sprintf("%016x", t.sum)
-	}
-	r.Name, r.NameBase64 = textField(t.ident.Name)
-	r.Path, r.PathBase64 = textField(t.ident.Path)
+	id := cookieID{name: t.ident.Name, domain: t.ident.Domain, path: t.ident.Path, hostOnly: t.ident.HostOnly, partition: t.partition}
+	r := toTomb(id, tomb{at: t.at, set: t.set, sum: t.sum})
 	if raw, err := marshalRecord(&r); err == nil {
 		v.carried.deleted = append(v.carried.deleted, raw)
 	}

@@ -230,20 +230,27 @@ func TestReadLargeOpensAFileAnOlderVersionLetGrow(t *testing.T) {
 	require.NoError(t, s.Close())
 }
 
+// savedThenEdited saves a jar holding sid=old to a new native file, then
+// edits the value in the file as a person would: pasting another over it,
+// leaving "updated" as it was.
+func savedThenEdited(t *testing.T, clock *testClock, old, edited string) (*Jar, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "cookies.json")
+	j := NewJar(WithClock(clock.now))
+	require.NoError(t, j.Set(sidCookie(old)))
+	require.NoError(t, j.Save(path))
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	data = bytes.Replace(data, []byte(`"value":"`+old+`"`), []byte(`"value":"`+edited+`"`), 1)
+	require.NoError(t, os.WriteFile(path, data, 0o600))
+	return j, path
+}
+
 func TestHandEditedValueSticksWhicheverWayItSorts(t *testing.T) {
 	for _, edited := range []string{"aaa", "zzz"} {
 		t.Run(edited, func(t *testing.T) {
 			clock := newTestClock()
-			path := filepath.Join(t.TempDir(), "cookies.json")
-			j := NewJar(WithClock(clock.now))
-			require.NoError(t, j.Set(sidCookie("mmm")))
-			require.NoError(t, j.Save(path))
-			data, err := os.ReadFile(path)
-			require.NoError(t, err)
-			// A person pastes a fresh value over the old one, leaving
-			// "updated" as it was.
-			data = bytes.Replace(data, []byte(`"value":"mmm"`), []byte(`"value":"`+edited+`"`), 1)
-			require.NoError(t, os.WriteFile(path, data, 0o600))
+			j, path := savedThenEdited(t, clock, "mmm", edited)
 			clock.advance(time.Minute)
 			require.NoError(t, j.Set(Cookie{Name: "other", Value: "1", Domain: "example.com", Path: "/", HostOnly: true}))
 			require.NoError(t, j.Save(path))
@@ -255,14 +262,7 @@ func TestHandEditedValueSticksWhicheverWayItSorts(t *testing.T) {
 
 func TestHandEditLosesToALaterChangeInTheJar(t *testing.T) {
 	clock := newTestClock()
-	path := filepath.Join(t.TempDir(), "cookies.json")
-	j := NewJar(WithClock(clock.now))
-	require.NoError(t, j.Set(sidCookie("old")))
-	require.NoError(t, j.Save(path))
-	data, err := os.ReadFile(path)
-	require.NoError(t, err)
-	data = bytes.Replace(data, []byte(`"value":"old"`), []byte(`"value":"edited"`), 1)
-	require.NoError(t, os.WriteFile(path, data, 0o600))
+	j, path := savedThenEdited(t, clock, "old", "edited")
 	past := time.Now().Add(-time.Hour)
 	require.NoError(t, os.Chtimes(path, past, past)) // edited before...
 	clock.set(time.Now())
