@@ -3,6 +3,7 @@ package httpsession
 import (
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"io/fs"
 	"os"
@@ -154,24 +155,11 @@ func readRegular(path string) ([]byte, os.FileInfo, error) {
 
 // readRegularUpTo is readRegular with another bound than MaxFileSize.
 func readRegularUpTo(path string, limit int64) ([]byte, os.FileInfo, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|openNoFollow, 0)
+	f, fi, err := openRegular(path, limit)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := regular(path, fi); err != nil {
-		return nil, nil, err
-	}
-	if err := ownerAllowed(path, fi); err != nil {
-		return nil, nil, err // planted since the path was resolved
-	}
-	if fi.Size() > limit {
-		return nil, nil, tooLarge(path, limit)
-	}
 	data := make([]byte, 0, fi.Size()+512)
 	for {
 		n, err := f.Read(data[len(data):cap(data)])
@@ -189,6 +177,46 @@ func readRegularUpTo(path string, limit int64) ([]byte, os.FileInfo, error) {
 			data = append(data, 0)[:len(data)] // grown while read
 		}
 	}
+}
+
+// openRegular opens the regular file at a resolved path for reading, as
+// readRegular reads it: without following a link or blocking on a FIFO,
+// and refusing a file another user planted or one larger than limit.
+func openRegular(path string, limit int64) (*os.File, os.FileInfo, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|openNoFollow, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	fi, err := f.Stat()
+	if err == nil {
+		err = regular(path, fi)
+	}
+	if err == nil {
+		err = ownerAllowed(path, fi) // planted since the path was resolved
+	}
+	if err == nil && fi.Size() > limit {
+		err = tooLarge(path, limit)
+	}
+	if err != nil {
+		_ = f.Close()
+		return nil, nil, err
+	}
+	return f, fi, nil
+}
+
+// sumRegular feeds the content of the regular file at a resolved path
+// through h, opened as readRegular opens it, without holding the content
+// in memory, and returns the sum.
+func sumRegular(path string, limit int64, h *maphash.Hash) (uint64, error) {
+	f, _, err := openRegular(path, limit)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	if _, err := io.Copy(h, io.LimitReader(f, limit+1)); err != nil {
+		return 0, err
+	}
+	return h.Sum64(), nil
 }
 
 func tooLarge(path string, limit int64) error {

@@ -2,7 +2,6 @@ package httpsession
 
 import (
 	"bytes"
-	"cmp"
 	"encoding/json"
 	"hash/fnv"
 	"slices"
@@ -453,16 +452,18 @@ func (m *merged) addUnsaved(id cookieID, e *entry, now time.Time) {
 
 // jarOutput is what a save writes when the file is as the jar last left
 // it and the jar holds all it held: the jar's own cookies and tombstones,
-// unsorted (the caller sorts them without the jar's lock). The caller
-// holds j.mu.
+// not yet sorted (the caller sorts them without the jar's lock). The
+// caller holds j.mu.
 func (j *Jar) jarOutput(now time.Time) *merged {
 	horizon := now.Add(-TombstoneLifetime)
-	n := j.store.len()
-	out := &merged{records: make([]fileRecord, 0, n), held: make([]heldRecord, 0, n), complete: true}
-	j.store.each(func(e *entry) bool {
+	// In the file's order but for the partitions of CHIPS cookies, which
+	// sort leaves to the caller: sorting domain names and each domain's
+	// few cookies costs far less than sorting all of them.
+	entries := j.sortedEntries(nil)
+	out := &merged{records: make([]fileRecord, 0, len(entries)), held: make([]heldRecord, 0, len(entries)), complete: true}
+	for _, e := range entries {
 		out.add(e.id(), e)
-		return true
-	})
+	}
 	for id, t := range j.hist.tombs {
 		if !t.at.Before(horizon) && j.store.get(id) == nil {
 			out.addTomb(id, t)
@@ -529,45 +530,81 @@ func (m *merged) addTomb(id cookieID, t tomb) {
 }
 
 // sort puts what a save writes in the file's stable order: by domain,
-// path, name, host-only flag and partition.
+// path, name, host-only flag and partition. Records already in that order
+// (a jar's own, see jarOutput) cost one pass; others are moved in place.
 func (m *merged) sort() {
-	order := byID(len(m.held), func(i int) cookieID { return m.held[i].id })
-	m.records, m.held = permute(m.records, order), permute(m.held, order)
+	if order := orderBy(len(m.held), func(a, b int) int { return compareIDs(&m.held[a].id, &m.held[b].id) }); order != nil {
+		done := make([]bool, len(order))
+		permuteInPlace(m.records, order, done)
+		permuteInPlace(m.held, order, done)
+	}
 	m.sortTombs()
 }
 
 func (m *merged) sortTombs() {
-	order := byID(len(m.tombIDs), func(i int) cookieID { return m.tombIDs[i] })
-	m.tombs, m.tombIDs = permute(m.tombs, order), permute(m.tombIDs, order)
+	if order := orderBy(len(m.tombIDs), func(a, b int) int { return compareIDs(&m.tombIDs[a], &m.tombIDs[b]) }); order != nil {
+		done := make([]bool, len(order))
+		permuteInPlace(m.tombs, order, done)
+		permuteInPlace(m.tombIDs, order, done)
+	}
 }
 
-// byID returns the indexes 0..n-1 ordered by the identities id gives.
-func byID(n int, id func(int) cookieID) []int {
+// orderBy returns the indexes 0..n-1 ordered by compare, or nil if they
+// are in order already.
+func orderBy(n int, compare func(a, b int) int) []int {
+	i := 1
+	for i < n && compare(i-1, i) <= 0 {
+		i++
+	}
+	if i >= n {
+		return nil
+	}
 	order := make([]int, n)
 	for i := range order {
 		order[i] = i
 	}
-	slices.SortFunc(order, func(a, b int) int { return compareIDs(id(a), id(b)) })
+	slices.SortFunc(order, compare)
 	return order
 }
 
-// permute returns s in the order of the indexes.
-func permute[T any](s []T, order []int) []T {
-	out := make([]T, len(order))
-	for i, k := range order {
-		out[i] = s[k]
+// permuteInPlace moves s[order[i]] to s[i], each element once, following
+// the permutation's cycles. done is scratch space of len(s).
+func permuteInPlace[T any](s []T, order []int, done []bool) {
+	clear(done)
+	for i := range s {
+		if done[i] {
+			continue
+		}
+		first := s[i]
+		for j := i; ; {
+			k := order[j]
+			done[j] = true
+			if k == i {
+				s[j] = first
+				break
+			}
+			s[j] = s[k]
+			j = k
+		}
 	}
-	return out
 }
 
-func compareIDs(a, b cookieID) int {
-	return cmp.Or(
-		strings.Compare(a.domain, b.domain),
-		strings.Compare(a.path, b.path),
-		strings.Compare(a.name, b.name),
-		compareBool(a.hostOnly, b.hostOnly),
-		strings.Compare(a.partition, b.partition),
-	)
+// compareIDs orders identities by domain, path, name, host-only flag and
+// partition, comparing no more fields than it must.
+func compareIDs(a, b *cookieID) int {
+	if c := strings.Compare(a.domain, b.domain); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.path, b.path); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.name, b.name); c != 0 {
+		return c
+	}
+	if c := compareBool(a.hostOnly, b.hostOnly); c != 0 {
+		return c
+	}
+	return strings.Compare(a.partition, b.partition)
 }
 
 // netscapeSum sums a cookie as its cookies.txt line says it, to tell later

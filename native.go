@@ -354,18 +354,33 @@ func encodeNative(w io.Writer, records []fileRecord, tombs []tombRecord, c *carr
 		}
 		return nil
 	}
+	// Each record by hand (nativeenc.go), or through encoding/json for
+	// one it must refuse; the encoder's newline is taken off again.
+	fast := func(appendJSON func([]byte) ([]byte, bool), v any) error {
+		if b, ok := appendJSON(buf.AvailableBuffer()); ok {
+			_, _ = buf.Write(append(b, '\n'))
+			return nil
+		}
+		return enc.Encode(v)
+	}
 	fmt.Fprintf(&buf, "{\"version\": %d, \"cookies\": [", fileVersion)
-	if err := list(len(records), func(i int) error { return enc.Encode(&records[i]) }, c.records); err != nil {
+	err := list(len(records), func(i int) error {
+		return fast(func(b []byte) ([]byte, bool) { return appendRecord(b, &records[i]) }, &records[i])
+	}, c.records)
+	if err != nil {
 		return err
 	}
 	buf.WriteString("\n], \"deleted\": [")
-	if err := list(len(tombs), func(i int) error { return enc.Encode(&tombs[i]) }, c.deleted); err != nil {
+	err = list(len(tombs), func(i int) error {
+		return fast(func(b []byte) ([]byte, bool) { return appendTomb(b, &tombs[i]) }, &tombs[i])
+	}, c.deleted)
+	if err != nil {
 		return err
 	}
 	if len(tombs)+len(c.deleted) > 0 {
 		buf.WriteByte('\n')
 	}
 	buf.WriteString("]}\n")
-	_, err := w.Write(buf.Bytes())
+	_, err = w.Write(buf.Bytes())
 	return err
 }

@@ -350,18 +350,20 @@ func (j *Jar) save(ctx context.Context, path string, cfg saveConfig, format file
 		if st != nil {
 			limit = max(limit, st.limit) // a file ReadLarge loaded
 		}
-		data, info, err := readRegularUpTo(target, limit)
-		if err != nil {
-			return err
-		}
-		if st.unchanged(cur) && st.complete && st.evictions == evictions && !cfg.omitSession {
-			if j.hist.sum(data) == st.sum {
-				if !formatFits(st.format, format, data) {
-					return formatError(st.format, format)
-				}
+		if st.unchanged(cur) && st.complete && st.evictions == evictions && !cfg.omitSession && st.format == format {
+			// Checked by its sum, read through without holding it.
+			sum, err := sumRegular(target, limit, j.hist.hasher())
+			if err != nil {
+				return err
+			}
+			if sum == st.sum {
 				fast = true
 				break
 			}
+		}
+		data, info, err := readRegularUpTo(target, limit)
+		if err != nil {
+			return err
 		}
 		v, err = decodeFile(data, info.ModTime())
 		switch {
