@@ -28,10 +28,12 @@ func decodeNative(data []byte) (*fileView, error) {
 	// copy the records again each time the slice grows. None of those
 	// records is under 128 bytes, which bounds the guess for any other
 	// file.
-	var f nativeFile
-	n := bytes.Count(data, []byte("\n  {"))
-	f.Cookies = make([]fileRecord, 0, min(n, len(data)/128))
-	if !checkKeys(data, nil) || !utf8.Valid(data) || loneSurrogate(data) || !fewRecords(data) || json.Unmarshal(data, &f) != nil {
+	f, ours := decodeOurs(data) // nativedec.go: a file as this package writes it
+	if !ours {
+		n := bytes.Count(data, []byte("\n  {"))
+		f.Cookies = make([]fileRecord, 0, min(n, len(data)/128))
+	}
+	if !ours && (!checkKeys(data, nil) || !utf8.Valid(data) || loneSurrogate(data) || !fewRecords(data) || json.Unmarshal(data, &f) != nil) {
 		// Broken, not exactly the keys of a file of ours, text that
 		// encoding/json would change (bytes that are not UTF-8), or
 		// records too many for their bytes to be ours: the slow decode
