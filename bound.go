@@ -44,7 +44,7 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 // MaxFileSize. It returns the error naming the cookies the format could not
 // hold (the file is written without them) and the checksum of what it
 // wrote.
-func (j *Jar) writeMerged(target string, format fileFormat, m *merged, keep *carried, now time.Time) (skipped error, sum uint64, err error) {
+func (j *Jar) writeMerged(target string, format Format, m *merged, keep *carried, now time.Time) (skipped error, sum uint64, err error) {
 	attempt := func() error {
 		write, skip := encoder(format, m, keep, now)
 		hash := j.hist.hasher() // the seed never changes: no lock needed
@@ -55,12 +55,12 @@ func (j *Jar) writeMerged(target string, format fileFormat, m *merged, keep *car
 		return err
 	}
 	err = attempt()
-	if errors.Is(err, errOverLimit) && format == formatNative && j.forgetToFit(m, keep) {
+	if errors.Is(err, errOverLimit) && format == FormatJSON && j.forgetToFit(m, keep) {
 		err = attempt()
 	}
 	if errors.Is(err, errOverLimit) {
 		var size countingWriter
-		if format == formatNative {
+		if format == FormatJSON {
 			_ = encodeNative(&size, m.records, m.tombs, keep)
 		}
 		return nil, 0, fmt.Errorf("%w: %d cookies, %d tombstones and %d records kept as read would take %s, more than MaxFileSize (%d MiB); the file is left as it was: keep fewer cookies (WithLimits)",

@@ -90,37 +90,21 @@ func ParseFormat(s string) (Format, error) {
 	return 0, fmt.Errorf("httpsession: unknown cookie file format %q (want json, netscape, playwright, cookie-editor or cdp)", s)
 }
 
-// fileFormat returns the internal format f stands for.
-func (f Format) fileFormat() (fileFormat, error) {
-	switch f {
-	case FormatJSON:
-		return formatNative, nil
-	case FormatNetscape:
-		return formatNetscape, nil
-	case FormatPlaywright:
-		return formatPlaywright, nil
-	case FormatCookieEditor:
-		return formatCookieEditor, nil
-	case FormatCDP:
-		return formatCDP, nil
+// check reports an error for a Format this package does not know.
+func (f Format) check() error {
+	if f < FormatJSON || f > FormatCDP {
+		return fmt.Errorf("httpsession: unknown cookie file format %v", f)
 	}
-	return formatNone, fmt.Errorf("httpsession: unknown cookie file format %v", f)
+	return nil
 }
 
-// public returns the Format of an internal format; an empty file counts as
-// an empty cookies.txt.
-func (f fileFormat) public() Format {
-	switch f {
-	case formatNative:
-		return FormatJSON
-	case formatPlaywright:
-		return FormatPlaywright
-	case formatCookieEditor:
-		return FormatCookieEditor
-	case formatCDP:
-		return FormatCDP
+// detected returns the Format DetectFormat reports: an empty file counts
+// as an empty cookies.txt.
+func (f Format) detected() Format {
+	if f == formatNone {
+		return FormatNetscape
 	}
-	return FormatNetscape
+	return f
 }
 
 // DetectFormat reports the format of a cookie file's content, by the rules
@@ -153,7 +137,7 @@ func DetectFormat(data []byte) (Format, error) {
 	if err != nil {
 		return 0, err
 	}
-	return s.format.public(), nil
+	return s.format.detected(), nil
 }
 
 // Export writes every unexpired cookie of the jar to w in the format f:
@@ -175,7 +159,7 @@ func (j *Jar) Export(w io.Writer, f Format) error {
 	if isNil(w) {
 		return errors.New("httpsession: export: nil writer")
 	}
-	format, err := f.fileFormat()
+	format, err := f, f.check()
 	if err != nil {
 		return err
 	}
@@ -185,7 +169,7 @@ func (j *Jar) Export(w io.Writer, f Format) error {
 	j.purgeExpired(now)
 	j.hist.prune(now)
 	var m *merged
-	if format == formatNative {
+	if format == FormatJSON {
 		m = j.jarOutput(now)
 	} else {
 		m = j.liveOutput()
@@ -229,7 +213,7 @@ func (j *Jar) liveOutput() *merged {
 // (ErrUnsafePath). A cookie the format cannot hold is left out, and the
 // error names it; the file is written with the others.
 func (j *Jar) ExportFile(ctx context.Context, path string, f Format, opts ...SaveOption) error {
-	format, err := f.fileFormat()
+	format, err := f, f.check()
 	if err != nil {
 		return err
 	}
@@ -275,12 +259,12 @@ func (j *Jar) Import(r io.Reader) error {
 	switch s.format {
 	case formatNone:
 		return nil
-	case formatNative, formatNetscape:
+	case FormatJSON, FormatNetscape:
 		v, err := decodeFile(data, time.Time{})
 		if err != nil {
 			return fmt.Errorf("httpsession: import: %w", err)
 		}
-		if v.format == formatNetscape {
+		if v.format == FormatNetscape {
 			recs := make([]netscapeRecord, len(v.cookies))
 			for i := range v.cookies {
 				recs[i] = netscapeRecord{line: v.cookies[i].line, cookie: v.cookies[i].Cookie}
@@ -423,8 +407,8 @@ func (j *Jar) importPartition(key string) (string, error) {
 // overwriteKeep returns what a save with Overwrite keeps of the file at
 // path: for a format whose top level holds more than cookies (Playwright's
 // origins), the other members of a file already in that format.
-func overwriteKeep(path string, format fileFormat) carried {
-	if format != formatPlaywright && format != formatCDP {
+func overwriteKeep(path string, format Format) carried {
+	if format != FormatPlaywright && format != FormatCDP {
 		return carried{}
 	}
 	data, _, err := readRegular(path)
@@ -440,19 +424,19 @@ func overwriteKeep(path string, format fileFormat) carried {
 
 // formatSum sums a cookie as a format without change times writes it, to
 // tell later whether its record changed (see mergeFile).
-func formatSum(format fileFormat, c *Cookie, partition string) uint64 {
-	if format == formatNetscape {
+func formatSum(format Format, c *Cookie, partition string) uint64 {
+	if format == FormatNetscape {
 		return netscapeSum(c)
 	}
 	return foreignSum(format, c, partition)
 }
 
 // changeTimes reports whether the format records when each cookie changed.
-func (f fileFormat) changeTimes() bool { return f == formatNative || f == formatNone }
+func (f Format) changeTimes() bool { return f == FormatJSON || f == formatNone }
 
 // foreign reports whether f is the JSON format of another program.
-func (f fileFormat) foreign() bool {
-	return f == formatPlaywright || f == formatCookieEditor || f == formatCDP
+func (f Format) foreign() bool {
+	return f == FormatPlaywright || f == FormatCookieEditor || f == FormatCDP
 }
 
 // isNil reports whether a reader or writer is nil, or a nil pointer in an

@@ -16,13 +16,6 @@ import (
 // share: telling them apart, reading their records field by field, their
 // numbers of seconds, SameSite names and partition keys, and writing them.
 
-// The internal formats of the other programs' JSON files.
-const (
-	formatPlaywright fileFormat = formatNetscape + 1 + iota
-	formatCookieEditor
-	formatCDP
-)
-
 // foreignSpec is how one of the other programs' formats reads and writes a
 // cookie record.
 type foreignSpec struct {
@@ -35,11 +28,11 @@ type foreignSpec struct {
 	indent string // one level of indentation, as the program writes it
 }
 
-func specOf(f fileFormat) *foreignSpec {
+func specOf(f Format) *foreignSpec {
 	switch f {
-	case formatPlaywright:
+	case FormatPlaywright:
 		return &playwrightSpec
-	case formatCookieEditor:
+	case FormatCookieEditor:
 		return &cookieEditorSpec
 	}
 	return &cdpSpec
@@ -62,7 +55,7 @@ var (
 
 // sniffed is what telling a file's format found.
 type sniffed struct {
-	format  fileFormat
+	format  Format
 	members []topMember // an object's members, in order (foreign formats)
 	// Foreign formats: the cookie array as it is written (valid JSON),
 	// its number of elements, and of cookie objects (with a "name").
@@ -90,14 +83,14 @@ func sniff(data []byte) (sniffed, error) {
 	case body[0] == '[':
 		return sniffArray(data)
 	}
-	return sniffed{format: formatNetscape}, nil
+	return sniffed{format: FormatNetscape}, nil
 }
 
 // sniffObject tells the format of a JSON object. An object that is not
 // valid JSON, or of no known shape, is left to the native decoder, which
 // says what is wrong with it.
 func sniffObject(body []byte) (sniffed, error) {
-	native := sniffed{format: formatNative}
+	native := sniffed{format: FormatJSON}
 	if bytes.HasPrefix(body, []byte(`{"version"`)) {
 		return native, nil // as Save writes it: no need to read further
 	}
@@ -131,7 +124,7 @@ func sniffObject(body []byte) (sniffed, error) {
 	if cookies[0] != '[' {
 		return sniffed{}, fmt.Errorf("%w: \"cookies\" is not an array", ErrCorrupt)
 	}
-	s := sniffed{format: formatPlaywright, members: members, array: cookies}
+	s := sniffed{format: FormatPlaywright, members: members, array: cookies}
 	k := s.scan()
 	switch {
 	case k.native:
@@ -139,7 +132,7 @@ func sniffObject(body []byte) (sniffed, error) {
 	case s.length > 0 && s.named == 0:
 		return sniffed{}, fmt.Errorf("%w: a \"cookies\" array that holds no cookie (no object with a \"name\")", ErrCorrupt)
 	case !origins && k.cdp:
-		s.format = formatCDP
+		s.format = FormatCDP
 	}
 	for i := range members {
 		// Kept to be written back: their own copies, so that what the jar
@@ -155,7 +148,7 @@ func sniffArray(body []byte) (sniffed, error) {
 	if !json.Valid(body) {
 		// cookies.txt may start with '[': an IPv6 literal domain.
 		if hasNetscapeCookie(body) {
-			return sniffed{format: formatNetscape}, nil
+			return sniffed{format: FormatNetscape}, nil
 		}
 		// Unmarshal checks the whole text before it decodes anything: it
 		// only finds where the syntax breaks.
@@ -167,11 +160,11 @@ func sniffArray(body []byte) (sniffed, error) {
 	case k.extension && k.cdpArray:
 		return sniffed{}, fmt.Errorf("%w: a JSON array whose cookies hold keys of both the extensions' format (hostOnly, expirationDate, storeId) and the DevTools Protocol's (expires, size, ...)", ErrCorrupt)
 	case k.extension || s.length == 0:
-		s.format = formatCookieEditor
+		s.format = FormatCookieEditor
 	case s.named == 0:
 		return sniffed{}, fmt.Errorf("%w: a JSON array that holds no cookie (no object with a \"name\")", ErrCorrupt)
 	default:
-		s.format = formatCDP
+		s.format = FormatCDP
 	}
 	return s, nil
 }

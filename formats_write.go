@@ -60,7 +60,7 @@ func degenerateDomain(c *Cookie) string {
 }
 
 // foreignSum sums a cookie's record as the format writes it.
-func foreignSum(format fileFormat, c *Cookie, partition string) uint64 {
+func foreignSum(format Format, c *Cookie, partition string) uint64 {
 	raw, _ := marshalRecord(specOf(format).record(c, partition))
 	h := fnv.New64a()
 	_, _ = h.Write(raw)
@@ -70,7 +70,7 @@ func foreignSum(format fileFormat, c *Cookie, partition string) uint64 {
 // writeForeign writes cookies in one of the other programs' formats, with
 // what the file held that is kept (the other top-level members, records
 // that could not be read), and names the cookies it left out.
-func writeForeign(w io.Writer, format fileFormat, keep *carried, cookies []Cookie, partitions []string) (skipped, err error) {
+func writeForeign(w io.Writer, format Format, keep *carried, cookies []Cookie, partitions []string) (skipped, err error) {
 	spec := specOf(format)
 	bw := bufio.NewWriter(w)
 	// bufio.Writer keeps the first write error and returns it from Flush,
@@ -115,7 +115,7 @@ func writeForeign(w io.Writer, format fileFormat, keep *carried, cookies []Cooki
 		}
 	}
 	members := keep.members
-	if members == nil && format == formatPlaywright {
+	if members == nil && format == FormatPlaywright {
 		members = []topMember{{key: "cookies"}, {key: "origins", value: json.RawMessage("[]")}}
 	}
 	if members == nil {
@@ -141,10 +141,10 @@ func writeForeign(w io.Writer, format fileFormat, keep *carried, cookies []Cooki
 	bw.WriteString("\n")
 	if len(left) > 0 {
 		skipped = fmt.Errorf("httpsession: %d cookie(s) not written to the %v file: %s",
-			len(left), format.public(), strings.Join(left, "; "))
+			len(left), format, strings.Join(left, "; "))
 	}
 	if err := bw.Flush(); err != nil {
-		return skipped, fmt.Errorf("httpsession: writing %v cookies: %w", format.public(), err)
+		return skipped, fmt.Errorf("httpsession: writing %v cookies: %w", format, err)
 	}
 	return skipped, nil
 }

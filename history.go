@@ -290,7 +290,7 @@ func (h *history) trimTombs(count, size int) {
 type fileState struct {
 	info   os.FileInfo // the file as we last read or wrote it
 	sum    uint64      // and its content's checksum (history.sum)
-	format fileFormat
+	format Format
 	// held lists the cookies the file held then, with their change times
 	// (and, for cookies.txt, which carries no times, a sum of each line),
 	// so that a record gone from the file since is known to be deleted

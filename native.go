@@ -109,7 +109,7 @@ type numberedLine struct {
 
 // fileView is what one read of a cookie file gives a merge.
 type fileView struct {
-	format  fileFormat
+	format  Format
 	cookies []fileCookie
 	tombs   []fileTomb
 	carried carried
@@ -137,7 +137,7 @@ func (v *fileView) lineOf(fc *fileCookie) int {
 func (v *fileView) refuse(fc *fileCookie, err error) {
 	v.bad = appendBad(v.bad, LineError{Line: v.lineOf(fc), Err: err, Record: v.format.foreign()})
 	switch {
-	case v.format == formatNetscape:
+	case v.format == FormatNetscape:
 		v.carried.lines = append(v.carried.lines, numberedLine{n: fc.line, text: fc.rawLine()})
 	case v.raws == nil && v.records != nil:
 		// Decoded in one pass: find the record's own bytes, so that it is

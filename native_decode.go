@@ -21,7 +21,7 @@ import (
 // the error wraps ErrCorrupt and says where. A record that cannot be read
 // is reported in v.bad and kept in v.carried.
 func decodeNative(data []byte) (*fileView, error) {
-	v := &fileView{format: formatNative, data: data}
+	v := &fileView{format: FormatJSON, data: data}
 	// The usual case: a file this package wrote, decoded in one pass. A
 	// file written by encodeNative starts each record on a line of its
 	// own: size the slice for them up front, so that decoding does not
@@ -144,7 +144,7 @@ func decodeNativeSlowly(data []byte) (*fileView, error) {
 	}
 	// Record by record, as they are in data: nothing is kept of a record
 	// but what it gives, and the line of each is counted on the way.
-	v := &fileView{format: formatNative, data: data}
+	v := &fileView{format: FormatJSON, data: data}
 	var spilled spill
 	var r fileRecord // each record decoded in turn, then taken apart
 	lines := lineCounter{data: data}

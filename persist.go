@@ -20,26 +20,22 @@ const filePerm fs.FileMode = 0o600
 // saving the same file.
 const DefaultLockTimeout = 10 * time.Second
 
-// fileFormat is one of the two cookie file formats.
-type fileFormat int
+// formatNone is the format of an empty or missing file: none yet. No
+// caller can name it.
+const formatNone Format = -1
 
-const (
-	formatNone     fileFormat = iota // an empty or missing file
-	formatNative                     // the native JSON file
-	formatNetscape                   // cookies.txt
-)
-
-func (f fileFormat) String() string {
+// describe names the format in an error message.
+func (f Format) describe() string {
 	switch f {
-	case formatNative:
+	case FormatJSON:
 		return "the native JSON format"
-	case formatNetscape:
+	case FormatNetscape:
 		return "the Netscape cookies.txt format"
-	case formatPlaywright:
+	case FormatPlaywright:
 		return "Playwright's storageState format"
-	case formatCookieEditor:
+	case FormatCookieEditor:
 		return "the Cookie-Editor JSON format"
-	case formatCDP:
+	case FormatCDP:
 		return "the DevTools Protocol's cookie format"
 	}
 	return "no format"
@@ -86,7 +82,7 @@ func decodeFile(data []byte, modTime time.Time) (*fileView, error) {
 		// save overwrite it.
 		return nil, fmt.Errorf("%w: neither JSON nor cookies.txt: no line holds a cookie (%v)", ErrCorrupt, &bad[0])
 	}
-	v := &fileView{format: formatNetscape, bad: bad, modTime: modTime, carried: carried{lines: literals}}
+	v := &fileView{format: FormatNetscape, bad: bad, modTime: modTime, carried: carried{lines: literals}}
 	v.cookies = make([]fileCookie, len(recs))
 	for i, r := range recs {
 		v.cookies[i] = fileCookie{Cookie: r.cookie, updated: modTime, line: r.line, raw: r.raw}
@@ -281,12 +277,12 @@ func (j *Jar) Save(path string) error {
 // beside the cookie file: removing it could let two processes hold "the"
 // lock at once.
 func (j *Jar) SaveContext(ctx context.Context, path string, opts ...SaveOption) error {
-	return j.saveFile(ctx, path, formatNative, opts)
+	return j.saveFile(ctx, path, FormatJSON, opts)
 }
 
 // saveFile applies opts and saves in the given format, wrapping errors with
 // the path.
-func (j *Jar) saveFile(ctx context.Context, path string, format fileFormat, opts []SaveOption) error {
+func (j *Jar) saveFile(ctx context.Context, path string, format Format, opts []SaveOption) error {
 	cfg := saveConfig{lockTimeout: DefaultLockTimeout}
 	for _, opt := range opts {
 		if opt != nil {
@@ -302,7 +298,7 @@ func (j *Jar) saveFile(ctx context.Context, path string, format fileFormat, opts
 	return nil
 }
 
-func (j *Jar) save(ctx context.Context, path string, cfg saveConfig, format fileFormat) error {
+func (j *Jar) save(ctx context.Context, path string, cfg saveConfig, format Format) error {
 	j.saveMu.Lock()
 	defer j.saveMu.Unlock()
 	target, err := resolvePath(path)
@@ -426,11 +422,11 @@ func (j *Jar) save(ctx context.Context, path string, cfg saveConfig, format file
 // ("[]") is a Cookie-Editor file or a CDP one, and {"cookies": []} is a
 // storageState or CDP's object form: a format cannot be told from them, so
 // the next save gives them theirs.
-func formatFits(found, want fileFormat, data []byte) bool {
+func formatFits(found, want Format, data []byte) bool {
 	if found == formatNone || found == want {
 		return true
 	}
-	pair := func(a, b fileFormat) bool {
+	pair := func(a, b Format) bool {
 		return found == a && want == b || found == b && want == a
 	}
 	if len(data) > 64 {
@@ -438,37 +434,37 @@ func formatFits(found, want fileFormat, data []byte) bool {
 	}
 	switch string(bytes.Join(bytes.Fields(data), nil)) {
 	case "[]":
-		return pair(formatCookieEditor, formatCDP)
+		return pair(FormatCookieEditor, FormatCDP)
 	case `{"cookies":[]}`:
-		return pair(formatPlaywright, formatCDP)
+		return pair(FormatPlaywright, FormatCDP)
 	}
 	return false
 }
 
-func formatError(found, want fileFormat) error {
-	return fmt.Errorf("%w: the file is in %v; this save writes %v (use Overwrite to replace it)", ErrFormat, found, want)
+func formatError(found, want Format) error {
+	return fmt.Errorf("%w: the file is in %s; this save writes %s (use Overwrite to replace it)", ErrFormat, found.describe(), want.describe())
 }
 
 // encoder returns the function that writes m in the given format, and
 // where it reports the cookies the format cannot hold (the file is written
 // without them).
-func encoder(format fileFormat, m *merged, keep *carried, now time.Time) (func(io.Writer) error, *error) {
+func encoder(format Format, m *merged, keep *carried, now time.Time) (func(io.Writer) error, *error) {
 	skipped := new(error)
-	if format == formatNative {
+	if format == FormatJSON {
 		return func(w io.Writer) error { return encodeNative(w, m.records, m.tombs, keep) }, skipped
 	}
 	// cookies.txt and the other programs' formats keep no deletions and no
 	// change times: what the file held is recorded by the sum of each
 	// record instead.
 	unwritable := foreignUnwritable
-	if format == formatNetscape {
+	if format == FormatNetscape {
 		unwritable = netscapeUnwritable
 	}
 	order := make([]int, len(m.records))
 	for i := range order {
 		order[i] = i
 	}
-	if format != formatNetscape {
+	if format != FormatNetscape {
 		// In the order the cookies were created, which these formats
 		// cannot say otherwise: a program that reads them in order (the
 		// jar among them) sends cookies of equal paths as before (§5.8.3).
@@ -502,7 +498,7 @@ func encoder(format fileFormat, m *merged, keep *carried, now time.Time) (func(i
 		held = append(held, h)
 	}
 	m.held = held
-	if format != formatNetscape {
+	if format != FormatNetscape {
 		return func(w io.Writer) (err error) {
 			*skipped, err = writeForeign(w, format, keep, cookies, partitions)
 			return err
@@ -536,5 +532,5 @@ func (j *Jar) SaveNetscape(path string) error {
 // the cookies left out. A native JSON file at path is not replaced unless
 // Overwrite is given (the error wraps ErrFormat).
 func (j *Jar) SaveNetscapeContext(ctx context.Context, path string, opts ...SaveOption) error {
-	return j.saveFile(ctx, path, formatNetscape, opts)
+	return j.saveFile(ctx, path, FormatNetscape, opts)
 }

@@ -51,7 +51,7 @@ func FuzzLoadFile(f *testing.F) {
 				t.Fatalf("a supercookie loaded: %+v", c)
 			}
 		}
-		if v.format == formatNetscape {
+		if v.format == FormatNetscape {
 			return
 		}
 		// What loaded, what was deleted and what was carried round-trip

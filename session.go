@@ -35,7 +35,7 @@ type Session struct {
 	cfg     sessionConfig
 	baseURL *url.URL
 	path    string          // the file of an Open session
-	format  fileFormat      // the format it is kept in
+	format  Format          // the format it is kept in
 	own     *http.Transport // the transport New made, closed by Close
 
 	mu      sync.Mutex
@@ -152,9 +152,9 @@ func Open(path string, opts ...Option) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.path, s.format = path, formatNative
+	s.path, s.format = path, FormatJSON
 	if strings.EqualFold(filepath.Ext(path), ".txt") {
-		s.format = formatNetscape
+		s.format = FormatNetscape
 	}
 	if s.login != nil && s.cfg.loginLock == nil {
 		fl := &fileLoginLock{s: s, target: target}

@@ -276,11 +276,11 @@ func TestUnreadableRecordsAreKeptAndReported(t *testing.T) {
 	}
 }
 
-func fe0Format(path string) fileFormat {
+func fe0Format(path string) Format {
 	if strings.HasSuffix(path, ".txt") {
-		return formatNetscape
+		return FormatNetscape
 	}
-	return formatNative
+	return FormatJSON
 }
 
 func TestJSONThatIsNotACookieFileIsNeverWrittenOver(t *testing.T) {
