@@ -301,79 +301,19 @@ func (j *Jar) saveFile(ctx context.Context, path string, format Format, opts []S
 func (j *Jar) save(ctx context.Context, path string, cfg saveConfig, format Format) error {
 	j.saveMu.Lock()
 	defer j.saveMu.Unlock()
-	target, err := resolvePath(path)
-	if err != nil {
-		return err
-	}
-	unlock, err := lockFile(ctx, target+".lock", cfg.lockTimeout)
+	target, unlock, err := lockTarget(ctx, path, cfg.lockTimeout)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	// The path may have changed while the lock was awaited (a file or a
-	// link planted in a shared directory): resolve it again.
-	if again, err := resolvePath(path); err != nil {
-		return err
-	} else if again != target {
-		return fmt.Errorf("%w: %s changed while the save waited for its lock", ErrUnsafePath, path)
-	}
-	removeStaleTemps(target)
 
 	j.mu.Lock()
 	st := j.hist.file(target)
 	evictions := j.evictions
 	j.mu.Unlock()
-
-	// Re-read the file unless it is as this jar last left it and the jar
-	// still holds all it held: the common case, a jar saving its own file,
-	// skips the read.
-	var v *fileView
-	var keep carried
-	fast := false
-	cur, statErr := os.Lstat(target)
-	switch {
-	case errors.Is(statErr, fs.ErrNotExist):
-	case statErr != nil:
-		return statErr
-	case !cur.Mode().IsRegular():
-		return regular(target, cur) // replaced since resolvePath looked
-	case cfg.overwrite:
-		// Replace the cookies, but not what a format keeps beside them
-		// (a Playwright file's origins).
-		keep = overwriteKeep(target, format)
-	default:
-		limit := int64(MaxFileSize)
-		if st != nil {
-			limit = max(limit, st.limit) // a file ReadLarge loaded
-		}
-		if st.unchanged(cur) && st.complete && st.evictions == evictions && !cfg.omitSession && st.format == format {
-			// Checked by its sum, read through without holding it.
-			sum, err := sumRegular(target, limit, j.hist.hasher())
-			if err != nil {
-				return err
-			}
-			if sum == st.sum {
-				fast = true
-				break
-			}
-		}
-		data, info, err := readRegularUpTo(target, limit)
-		if err != nil {
-			return err
-		}
-		v, err = decodeFile(data, info.ModTime())
-		switch {
-		case err == nil:
-		case errors.Is(err, ErrCorrupt) && cfg.replaceCorrupt:
-			v = nil
-		default:
-			return fmt.Errorf("%w (not overwritten; use ReplaceCorrupt to replace it)", err)
-		}
-		// A save never turns a file into the other format behind the
-		// user's back: a cookies.txt that curl also reads must stay one.
-		if v != nil && !formatFits(v.format, format, data) {
-			return formatError(v.format, format)
-		}
+	in, err := j.readForSave(target, st, evictions, cfg, format)
+	if err != nil {
+		return err
 	}
 
 	j.mu.Lock()
@@ -382,12 +322,11 @@ func (j *Jar) save(ctx context.Context, path string, cfg saveConfig, format Form
 	j.hist.prune(now)
 	var m *merged
 	switch {
-	case fast:
+	case in.fast:
 		m = j.jarOutput(now)
-		keep = st.carried
-	case v != nil:
-		m = j.mergeFile(v, st, now, mergeOptions{write: true, omitSession: cfg.omitSession})
-		keep = v.carried
+	case in.v != nil:
+		m = j.mergeFile(in.v, st, now, mergeOptions{write: true, omitSession: cfg.omitSession})
+		in.keep = in.v.carried // with the records the merge refused
 	default:
 		// No file, or one to overwrite: the jar's own cookies and
 		// deletions.
@@ -398,7 +337,7 @@ func (j *Jar) save(ctx context.Context, path string, cfg saveConfig, format Form
 	j.unlock()
 	m.sort()
 
-	skipped, sum, err := j.writeMerged(target, format, m, &keep, now)
+	skipped, sum, err := j.writeMerged(target, format, m, &in.keep, now)
 	if err != nil {
 		return err
 	}
@@ -409,11 +348,98 @@ func (j *Jar) save(ctx context.Context, path string, cfg saveConfig, format Form
 	j.mu.Lock()
 	j.hist.saved(mergedAt, cfg.omitSession)
 	j.hist.setFile(target, &fileState{
-		info: info, sum: sum, format: format, held: m.held, carried: keep,
+		info: info, sum: sum, format: format, held: m.held, carried: in.keep,
 		complete: m.complete, evictions: evictions,
 	})
 	j.mu.Unlock()
 	return skipped
+}
+
+// lockTarget resolves path and takes its lock, which unlock releases. It
+// removes the temporary files that killed saves left.
+func lockTarget(ctx context.Context, path string, timeout time.Duration) (target string, unlock func(), err error) {
+	target, err = resolvePath(path)
+	if err != nil {
+		return "", nil, err
+	}
+	unlock, err = lockFile(ctx, target+".lock", timeout)
+	if err != nil {
+		return "", nil, err
+	}
+	// The path may have changed while the lock was awaited (a file or a
+	// link planted in a shared directory): resolve it again.
+	if again, err := resolvePath(path); err != nil || again != target {
+		unlock()
+		if err == nil {
+			err = fmt.Errorf("%w: %s changed while the save waited for its lock", ErrUnsafePath, path)
+		}
+		return "", nil, err
+	}
+	removeStaleTemps(target)
+	return target, unlock, nil
+}
+
+// saveInput is what a save found in the file: nothing to read (fast: the
+// file is as this jar last left it, and the jar still holds all it held),
+// the file decoded (v: what it keeps beside its cookies is v.carried once
+// merged), or neither (no file, or one to overwrite); and what the file
+// keeps beside its cookies, to write back.
+type saveInput struct {
+	fast bool
+	v    *fileView
+	keep carried
+}
+
+// readForSave reads the file at target for a save in format, under its
+// lock. st is what the jar knew of it, evictions the jar's count when st
+// was looked at.
+func (j *Jar) readForSave(target string, st *fileState, evictions uint64, cfg saveConfig, format Format) (saveInput, error) {
+	cur, err := os.Lstat(target)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return saveInput{}, nil
+	case err != nil:
+		return saveInput{}, err
+	case !cur.Mode().IsRegular():
+		return saveInput{}, regular(target, cur) // replaced since resolvePath looked
+	case cfg.overwrite:
+		// Replace the cookies, but not what a format keeps beside them
+		// (a Playwright file's origins).
+		return saveInput{keep: overwriteKeep(target, format)}, nil
+	}
+	limit := int64(MaxFileSize)
+	if st != nil {
+		limit = max(limit, st.limit) // a file ReadLarge loaded
+	}
+	// The common case, a jar saving its own file: the file is checked by
+	// its sum, read through without holding it, and not decoded.
+	if st.unchanged(cur) && st.complete && st.evictions == evictions && !cfg.omitSession && st.format == format {
+		sum, err := sumRegular(target, limit, j.hist.hasher())
+		if err != nil {
+			return saveInput{}, err
+		}
+		if sum == st.sum {
+			return saveInput{fast: true, keep: st.carried}, nil
+		}
+	}
+	data, info, err := readRegularUpTo(target, limit)
+	if err != nil {
+		return saveInput{}, err
+	}
+	v, err := decodeFile(data, info.ModTime())
+	switch {
+	case err == nil:
+	case errors.Is(err, ErrCorrupt) && cfg.replaceCorrupt:
+		return saveInput{}, nil
+	default:
+		return saveInput{}, fmt.Errorf("%w (not overwritten; use ReplaceCorrupt to replace it)", err)
+	}
+	// A save never turns a file into the other format behind the user's
+	// back: a cookies.txt that curl also reads must stay one.
+	if !formatFits(v.format, format, data) {
+		return saveInput{}, formatError(v.format, format)
+	}
+	return saveInput{v: v}, nil
 }
 
 // formatFits reports whether a save in the format want may write the file
