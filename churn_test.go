@@ -8,10 +8,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -124,4 +127,65 @@ func TestSessionUnderChurn(t *testing.T) {
 			require.NoError(t, NewJar().Load(path), "the file opens again")
 		})
 	}
+}
+
+// failureLog records when the session logged a failed save.
+type failureLog struct {
+	mu    sync.Mutex
+	times []time.Time
+}
+
+func (l *failureLog) Enabled(context.Context, slog.Level) bool { return true }
+func (l *failureLog) WithAttrs([]slog.Attr) slog.Handler       { return l }
+func (l *failureLog) WithGroup(string) slog.Handler            { return l }
+func (l *failureLog) Handle(_ context.Context, r slog.Record) error {
+	if strings.Contains(r.Message, "saving cookies failed") {
+		l.mu.Lock()
+		l.times = append(l.times, time.Now())
+		l.mu.Unlock()
+	}
+	return nil
+}
+
+func (l *failureLog) count() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.times)
+}
+
+func TestAutosaveBacksOffAfterFailures(t *testing.T) {
+	ts := churnServer(t, "flash")
+	path := filepath.Join(t.TempDir(), "cookies.json")
+	logs := &failureLog{}
+	const interval = 20 * time.Millisecond
+	s, err := Open(path, WithSaveInterval(interval), WithLogger(slog.New(logs)))
+	require.NoError(t, err)
+	// A file the session will not write over: every save fails.
+	require.NoError(t, os.WriteFile(path, []byte("not a cookie file\x00"), 0o600))
+	deadline := time.Now().Add(2 * time.Minute)
+	for logs.count() < 5 && time.Now().Before(deadline) {
+		resp, err := s.Get(context.Background(), ts.URL+"/")
+		require.NoError(t, err)
+		_ = resp.Body.Close() // every answer changes the jar
+	}
+	logs.mu.Lock()
+	times := slices.Clone(logs.times)
+	logs.mu.Unlock()
+	require.GreaterOrEqual(t, len(times), 5, "the failures are logged")
+	for k := 1; k < 5; k++ {
+		// The k-th failure scheduled the next autosave interval<<k later:
+		// the gap can only be longer, however busy the machine.
+		assert.GreaterOrEqual(t, times[k].Sub(times[k-1]), interval<<k, "gap after failure %d", k)
+	}
+	require.NoError(t, os.Remove(path))
+	require.NoError(t, s.Close(), "a save that can write ends the backoff")
+	require.NoError(t, NewJar().Load(path))
+}
+
+func TestBackoffDelay(t *testing.T) {
+	assert.Equal(t, time.Second, backoffDelay(time.Second, 0))
+	assert.Equal(t, 8*time.Second, backoffDelay(time.Second, 3))
+	assert.Equal(t, time.Minute, backoffDelay(time.Second, 10), "at most a minute")
+	assert.Equal(t, time.Minute, backoffDelay(time.Second, 1000), "however many failures")
+	assert.Equal(t, 2*time.Minute, backoffDelay(2*time.Minute, 5), "or the interval, if longer")
 }

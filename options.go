@@ -173,7 +173,10 @@ func WithLogger(l *slog.Logger) Option {
 // before saving, so that a crawl is not held up by the disk: a crash loses
 // at most this much. The default is DefaultSaveInterval. Zero or less saves
 // after every response that changed the jar, before the response is
-// returned.
+// returned. After a save fails (the error is logged, and Close reports the
+// last), the next waits twice as long as the one before, up to a minute
+// (a second, doubled, with zero), so that a file that cannot be written is
+// not tried again at every change; a save that succeeds ends the backoff.
 func WithSaveInterval(d time.Duration) Option {
 	return func(c *sessionConfig) { c.saveInterval = d }
 }

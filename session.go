@@ -40,9 +40,19 @@ type Session struct {
 
 	mu      sync.Mutex
 	timer   *time.Timer    // a pending autosave
+	// running reports an autosave under way, and dirty a change made
+	// meanwhile, for which the autosave schedules the next when it is
+	// done, with what its outcome says of the delay.
+	running, dirty bool
 	saving  sync.WaitGroup // autosaves under way, which Close waits for
 	closed  bool
 	saveErr error // the last autosave's failure, reported by Close
+	// failed counts the saves that failed in a row, and failedAt is when
+	// the last did: autosaves back off after each (autosaveDelay), so
+	// that a file that cannot be written (too large, corrupt, a full
+	// disk) is not tried again at every change.
+	failed   int
+	failedAt time.Time
 
 	login *loginState // with WithLogin
 }
@@ -226,6 +236,12 @@ func (s *Session) changed() {
 		return
 	}
 	if s.cfg.saveInterval <= 0 {
+		if s.failed > 0 && time.Since(s.failedAt) < backoffDelay(time.Second, s.failed) {
+			// Backing off after failed saves; the next change after the
+			// delay, or Close, tries again.
+			s.mu.Unlock()
+			return
+		}
 		// Close waits for this save, so that nothing writes the file
 		// after Close returns.
 		s.saving.Add(1)
@@ -234,10 +250,19 @@ func (s *Session) changed() {
 		_ = s.save()
 		return
 	}
-	if s.timer == nil {
-		s.timer = time.AfterFunc(s.cfg.saveInterval, s.autosave)
+	switch {
+	case s.running:
+		s.dirty = true
+	case s.timer == nil:
+		s.timer = time.AfterFunc(backoffDelay(s.cfg.saveInterval, s.failed), s.autosave)
 	}
 	s.mu.Unlock()
+}
+
+// backoffDelay is how long an autosave waits after failed saves in a row:
+// d, doubled for each failure, at most a minute (or d, if longer).
+func backoffDelay(d time.Duration, failed int) time.Duration {
+	return min(d<<min(failed, 16), max(d, time.Minute))
 }
 
 func (s *Session) autosave() {
@@ -248,10 +273,18 @@ func (s *Session) autosave() {
 		s.mu.Unlock()
 		return
 	}
+	s.running = true
 	s.saving.Add(1)
 	s.mu.Unlock()
 	defer s.saving.Done()
 	_ = s.save()
+	s.mu.Lock()
+	s.running = false
+	if s.dirty && !s.closed && s.timer == nil {
+		s.timer = time.AfterFunc(backoffDelay(s.cfg.saveInterval, s.failed), s.autosave)
+	}
+	s.dirty = false
+	s.mu.Unlock()
 }
 
 // save writes the jar to the session's file, remembering a failure for
@@ -260,6 +293,11 @@ func (s *Session) save() error {
 	err := s.jar.saveFile(context.Background(), s.path, s.format, s.cfg.saveOpts)
 	s.mu.Lock()
 	s.saveErr = err
+	if err != nil {
+		s.failed, s.failedAt = s.failed+1, time.Now()
+	} else {
+		s.failed = 0
+	}
 	s.mu.Unlock()
 	if err != nil && s.cfg.logger != nil {
 		s.cfg.logger.Error("httpsession: saving cookies failed", "error", err)
