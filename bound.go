@@ -59,21 +59,10 @@ func (j *Jar) writeMerged(target string, format Format, m *merged, keep *carried
 		err = attempt()
 	}
 	if errors.Is(err, errOverLimit) {
-		var size countingWriter
-		if format == FormatJSON {
-			_ = encodeNative(&size, m.records, m.tombs, keep)
-		}
-		return nil, 0, fmt.Errorf("%w: %d cookies, %d tombstones and %d records kept as read would take %s, more than MaxFileSize (%d MiB); the file is left as it was: keep fewer cookies (WithLimits)",
-			ErrTooLarge, len(m.records), len(m.tombs), len(keep.records)+len(keep.deleted)+len(keep.lines), sizeText(int64(size)), MaxFileSize>>20)
+		return nil, 0, fmt.Errorf("%w: %d cookies, %d tombstones and %d records kept as read would pass it (%d MiB); the file is left as it was: keep fewer cookies (WithLimits)",
+			ErrTooLarge, len(m.records), len(m.tombs), len(keep.records)+len(keep.deleted)+len(keep.lines), MaxFileSize>>20)
 	}
 	return skipped, sum, err
-}
-
-func sizeText(n int64) string {
-	if n <= MaxFileSize {
-		return "more"
-	}
-	return fmt.Sprintf("%d MiB", (n+1<<20-1)>>20)
 }
 
 // forgetToFit drops the oldest tombstones of m, and of the jar, until the
@@ -95,10 +84,7 @@ func (j *Jar) forgetToFit(m *merged, keep *carried) bool {
 		if excess < 0 {
 			break
 		}
-		raw, err := marshalRecord(&m.tombs[i])
-		if err != nil {
-			continue
-		}
+		raw, _ := appendTomb(nil, &m.tombs[i])
 		excess -= int64(len(raw)) + 4 // ",\n  " around it
 		drop[i] = true
 	}

@@ -38,17 +38,17 @@ type Session struct {
 	format  Format          // the format it is kept in
 	own     *http.Transport // the transport New made, closed by Close
 
-	mu      sync.Mutex
-	timer   *time.Timer    // a pending autosave
+	mu    sync.Mutex
+	timer *time.Timer // a pending autosave
 	// running reports an autosave under way, and dirty a change made
 	// meanwhile, for which the autosave schedules the next when it is
 	// done, with what its outcome says of the delay.
 	running, dirty bool
-	saving  sync.WaitGroup // autosaves under way, which Close waits for
-	closed  bool
-	saveErr error // the last autosave's failure, reported by Close
+	saving         sync.WaitGroup // autosaves under way, which Close waits for
+	closed         bool
+	saveErr        error // the last autosave's failure, reported by Close
 	// failed counts the saves that failed in a row, and failedAt is when
-	// the last did: autosaves back off after each (autosaveDelay), so
+	// the last did: autosaves back off after each (backoffDelay), so
 	// that a file that cannot be written (too large, corrupt, a full
 	// disk) is not tried again at every change.
 	failed   int
