@@ -1,9 +1,6 @@
 package httpsession
 
 import (
-	"bytes"
-	"encoding/json"
-	"hash/fnv"
 	"slices"
 	"strings"
 	"time"
@@ -167,46 +164,17 @@ func newUnread(v *fileView, st *fileState) bool {
 		return true
 	}
 	seen := make(map[string]bool)
-	for _, r := range st.carried.records {
-		seen[compactJSON(r)] = true
+	for _, k := range st.carried.unreadKeys() {
+		seen[k] = true
 	}
-	for _, r := range st.carried.deleted {
-		seen[compactJSON(r)] = true
-	}
-	for _, l := range st.carried.lines {
-		seen[l.text] = true
-	}
-	for _, r := range v.carried.records {
-		if !seen[compactJSON(r)] {
-			return true
-		}
-	}
-	for _, r := range v.carried.deleted {
-		if !seen[compactJSON(r)] {
-			return true
-		}
-	}
-	for _, l := range v.carried.lines {
-		if c, err := parseNetscapeLine([]byte(l.text)); c == nil && err == nil {
-			continue // a comment: no cookie hides in it
-		}
-		if !seen[l.text] {
+	for _, k := range v.carried.unreadKeys() {
+		if !seen[k] {
 			return true
 		}
 	}
 	// Every bad record is carried: one that is not (there is none today)
 	// would be new.
-	return len(v.bad) > len(v.carried.records)+len(v.carried.deleted)+len(v.carried.lines)
-}
-
-// compactJSON returns a JSON text without its insignificant spaces, so
-// that a record carried and written back compares equal to itself.
-func compactJSON(raw []byte) string {
-	var b bytes.Buffer
-	if json.Compact(&b, raw) != nil {
-		return string(raw)
-	}
-	return b.String()
+	return len(v.bad) > v.carried.count()
 }
 
 // fileChanges reads the changes a file holds: its cookies, in creation
@@ -605,14 +573,4 @@ func compareIDs(a, b *cookieID) int {
 		return c
 	}
 	return strings.Compare(a.partition, b.partition)
-}
-
-// netscapeSum sums a cookie as its cookies.txt line says it, to tell later
-// whether the line changed.
-func netscapeSum(c *Cookie) uint64 {
-	var b strings.Builder
-	writeNetscapeLine(&b, c)
-	h := fnv.New64a()
-	_, _ = h.Write([]byte(b.String()))
-	return h.Sum64()
 }

@@ -101,6 +101,38 @@ type carried struct {
 	members []topMember
 }
 
+// unreadKeys returns what tells apart the carried records that could be a
+// cookie: records and deletions as compact JSON (a record written back
+// compares equal to itself), cookies.txt lines as written, comment lines
+// left out (no cookie hides in them).
+func (c *carried) unreadKeys() []string {
+	keys := make([]string, 0, c.count())
+	for _, list := range [][]json.RawMessage{c.records, c.deleted} {
+		for _, r := range list {
+			keys = append(keys, compactJSON(r))
+		}
+	}
+	for _, l := range c.lines {
+		if cookie, err := parseNetscapeLine([]byte(l.text)); cookie == nil && err == nil {
+			continue // a comment
+		}
+		keys = append(keys, l.text)
+	}
+	return keys
+}
+
+// count is how many records and lines are carried.
+func (c *carried) count() int { return len(c.records) + len(c.deleted) + len(c.lines) }
+
+// compactJSON returns a JSON text without its insignificant spaces.
+func compactJSON(raw []byte) string {
+	var b bytes.Buffer
+	if json.Compact(&b, raw) != nil {
+		return string(raw)
+	}
+	return b.String()
+}
+
 // numberedLine is a line of a cookies.txt file, without its line end.
 type numberedLine struct {
 	n    int

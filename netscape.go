@@ -6,6 +6,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"slices"
 	"strconv"
@@ -588,4 +589,14 @@ func allDigits(s string) bool {
 		}
 	}
 	return true
+}
+
+// netscapeSum sums a cookie as its cookies.txt line says it, to tell later
+// whether the line changed.
+func netscapeSum(c *Cookie) uint64 {
+	var b strings.Builder
+	writeNetscapeLine(&b, c)
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(b.String()))
+	return h.Sum64()
 }
