@@ -66,7 +66,9 @@ func TestLoginOncePerExpiryAcrossProcesses(t *testing.T) {
 		workers = append(workers, loginrounds.Start(t, cmd))
 	}
 	loginrounds.Run(t, workers, expiries, site.count, site.expire)
-	gen, err := readLoginGeneration(path + ".login")
+	rec, err := readLoginFile(path + ".login")
 	require.NoError(t, err)
-	assert.Equal(t, uint64(expiries), gen)
+	assert.NotZero(t, rec.Generation)
+	assert.Zero(t, rec.Failures, "no login failed")
+	assert.Nil(t, rec.Lease, "no lease is left held")
 }

@@ -33,6 +33,7 @@ type loginSite struct {
 	entered  chan struct{} // a login has begun (buffered)
 	redirect bool
 	bodies   []string // bodies of the POSTs to /page
+	refused  int      // answers to /page that meant logged out
 }
 
 func newLoginSite(t *testing.T, redirect bool) (*loginSite, string) {
@@ -81,6 +82,7 @@ func (l *loginSite) serve(w http.ResponseWriter, r *http.Request) {
 			fmt.Fprint(w, "page")
 			return
 		}
+		l.refused++
 		if l.redirect {
 			http.Redirect(w, r, "/accounts/login/?next="+url.QueryEscape(r.URL.Path), http.StatusFound)
 			return
@@ -94,6 +96,14 @@ func (l *loginSite) expire() {
 	l.mu.Lock()
 	l.epoch++
 	l.mu.Unlock()
+}
+
+// refusals counts the logged-out answers to /page: a request that had one
+// goes on to wait for a login, or to fail.
+func (l *loginSite) refusals() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.refused
 }
 
 func (l *loginSite) count() int {
@@ -274,7 +284,7 @@ func TestLoginThatFailsIsReturnedToEveryWaiterAndBacksOff(t *testing.T) {
 		go func() { _, err := getPage(t, s); errs <- err }()
 	}
 	<-site.entered // the one login has begun; the others wait for it
-	waitFor(t, "every request to wait for the login", func() bool { return loginWaiters(s) == waiters })
+	waitFor(t, "every request to be answered logged out", func() bool { return site.refusals() == waiters })
 	close(site.gate)
 	for range waiters {
 		err := <-errs
@@ -287,7 +297,9 @@ func TestLoginThatFailsIsReturnedToEveryWaiterAndBacksOff(t *testing.T) {
 	// Within the backoff, a request fails at once, without a login.
 	_, err := getPage(t, s)
 	require.ErrorIs(t, err, ErrLoggedOut)
-	assert.ErrorContains(t, err, "next is allowed in")
+	require.ErrorIs(t, err, ErrLoginFailed)
+	assert.ErrorContains(t, err, "next login is allowed in")
+	assert.ErrorContains(t, err, "status 403", "the last cause")
 	assert.Equal(t, int32(1), calls.Load(), "no second login within the backoff")
 
 	// After it, the next login is tried.
@@ -303,14 +315,25 @@ func TestLoginThatFailsIsReturnedToEveryWaiterAndBacksOff(t *testing.T) {
 	assert.Equal(t, int32(2), calls.Load())
 }
 
-func TestLoginBackoffDoubles(t *testing.T) {
-	assert.Equal(t, time.Second, loginBackoff(1))
-	assert.Equal(t, 2*time.Second, loginBackoff(2))
-	assert.Equal(t, 32*time.Second, loginBackoff(6))
-	assert.Equal(t, time.Minute, loginBackoff(7))
-	assert.Equal(t, time.Minute, loginBackoff(1000))
+func TestLoginBackoffDoublesWithJitter(t *testing.T) {
+	r := &loginRoom{first: time.Second, limit: time.Minute}
+	for range 100 {
+		for failures, want := range map[int]time.Duration{1: time.Second, 2: 2 * time.Second, 6: 32 * time.Second} {
+			d := r.backoff(failures)
+			assert.GreaterOrEqual(t, d, want, "at least the doubled wait")
+			assert.LessOrEqual(t, d, want*3/2, "jitter of half of it at most")
+		}
+		assert.Equal(t, time.Minute, r.backoff(7), "capped")
+		assert.Equal(t, time.Minute, r.backoff(1000))
+	}
+	r = &loginRoom{first: 2 * time.Second, limit: time.Second}
+	assert.Equal(t, 2*time.Second, r.backoff(3), "a limit below the first wait is the first wait")
 }
 
+// A login that returns nil but leaves the session logged out (a form
+// answered with 200 and the form again) is a failed login: its request
+// comes back with the response and ErrLoginFailed, and the session backs
+// off instead of logging in at every request.
 func TestLoginThatDoesNotHelp(t *testing.T) {
 	site, base := newLoginSite(t, false)
 	site.useless = true
@@ -318,18 +341,20 @@ func TestLoginThatDoesNotHelp(t *testing.T) {
 	s := sessNew(t, WithBaseURL(base), WithLogin(formLogin(&calls)))
 	resp, err := s.Get(context.Background(), "/page")
 	require.ErrorIs(t, err, ErrLoggedOut)
-	assert.ErrorContains(t, err, "still logged out after a fresh login")
+	require.ErrorIs(t, err, ErrLoginFailed)
+	assert.ErrorContains(t, err, "still logged out right after a fresh login")
 	require.NotNil(t, resp)
 	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
 	drain(resp)
 	assert.Equal(t, 1, site.count())
-	// It fails only its own request: the login itself worked, so the
-	// session does not back off, and the next request logs in again.
-	resp, err = s.Get(context.Background(), "/page")
-	require.ErrorIs(t, err, ErrLoggedOut)
-	require.NotNil(t, resp)
-	drain(resp)
-	assert.Equal(t, 2, site.count())
+	for range 20 {
+		resp, err = s.Get(context.Background(), "/page")
+		require.ErrorIs(t, err, ErrLoginFailed)
+		if resp != nil {
+			drain(resp)
+		}
+	}
+	assert.Equal(t, 1, site.count(), "no login within the backoff")
 }
 
 // A request is sent again once after a login of this process, however many
@@ -360,7 +385,7 @@ func TestLoginRequestIsSentAgainOnce(t *testing.T) {
 			errs <- err
 		}()
 	}
-	waitFor(t, "both requests to wait for the login", func() bool { return loginWaiters(s) == 2 })
+	waitFor(t, "both requests to be answered", func() bool { return sends.Load() == 2 })
 	close(gate)
 	for range 2 {
 		require.ErrorIs(t, <-errs, ErrLoggedOut)
@@ -414,8 +439,9 @@ func TestCloseWaitsForALoginUnderWay(t *testing.T) {
 	require.NoError(t, s.Close())
 	assert.True(t, finished.Load(), "Close returned after the login ended")
 	require.ErrorIs(t, <-errc, ErrClosed)
-	_, err = os.Stat(path + ".login")
-	assert.ErrorIs(t, err, fs.ErrNotExist, "the cancelled login recorded nothing")
+	rec, err := readLoginFile(path + ".login")
+	require.NoError(t, err)
+	assert.Equal(t, loginFile{}, rec, "the cancelled login recorded nothing, and let go of the lease")
 }
 
 // A LoginFunc that uses the outer session and context.Background() waits
@@ -541,7 +567,7 @@ func TestLoginWaitEndsWithTheContext(t *testing.T) {
 		}
 		waiting <- err
 	}()
-	waitFor(t, "the second request to wait", func() bool { return loginWaiters(s) == 2 })
+	waitFor(t, "the second request to be answered", func() bool { return site.refusals() == 2 })
 	cancel()
 	err := <-waiting
 	require.ErrorIs(t, err, context.Canceled)
@@ -562,17 +588,12 @@ func TestLoginWaitEndsWithClose(t *testing.T) {
 		go func() { _, err := getPage(t, s); errs <- err }()
 	}
 	<-site.entered
-	waitFor(t, "both requests to wait", func() bool { return loginWaiters(s) == 2 })
+	waitFor(t, "both requests to be answered", func() bool { return site.refusals() == 2 })
 	require.NoError(t, s.Close())
 	for range 2 {
 		err := <-errs
 		require.ErrorIs(t, err, ErrClosed)
 	}
-}
-
-// loginWaiters counts the requests waiting in ensureLogin (test hook).
-func loginWaiters(s *Session) int {
-	return int(s.login.waiting.Load())
 }
 
 // waitFor polls cond, a state the test cannot be told of by an event, with

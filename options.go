@@ -48,6 +48,8 @@ type sessionConfig struct {
 	loggedOut    func(*http.Response) bool
 	loginLock    LoginLock
 	loginTimeout time.Duration
+	// loginBackoff and maxLoginBackoff: WithLoginBackoff.
+	loginBackoff, maxLoginBackoff time.Duration
 }
 
 // authFunc sets a request's credentials.
@@ -57,11 +59,13 @@ func defaultSessionConfig() sessionConfig {
 	h := make(http.Header)
 	h.Set("User-Agent", DefaultUserAgent)
 	return sessionConfig{
-		header:       h,
-		query:        make(url.Values),
-		maxRedirects: DefaultMaxRedirects,
-		saveInterval: DefaultSaveInterval,
-		loginTimeout: DefaultLoginTimeout,
+		header:          h,
+		query:           make(url.Values),
+		maxRedirects:    DefaultMaxRedirects,
+		saveInterval:    DefaultSaveInterval,
+		loginTimeout:    DefaultLoginTimeout,
+		loginBackoff:    DefaultLoginBackoff,
+		maxLoginBackoff: DefaultMaxLoginBackoff,
 	}
 }
 

@@ -30,6 +30,15 @@ var ErrTooManyRedirects = errors.New("httpsession: too many redirects")
 //
 // A Session is safe for concurrent use by multiple goroutines.
 type Session struct {
+	*session
+	// unchecked marks the session a LoginFunc is given (see WithLogin):
+	// its requests are never checked for being logged out.
+	unchecked bool
+}
+
+// session is a Session's state, shared by the Session and the view of it
+// that its LoginFunc is given.
+type session struct {
 	jar     *Jar
 	client  *http.Client
 	cfg     sessionConfig
@@ -54,7 +63,7 @@ type Session struct {
 	failed   int
 	failedAt time.Time
 
-	login *loginState // with WithLogin
+	login *loginRoom // with WithLogin
 }
 
 // New returns a session whose cookies live in memory (or in the jar given
@@ -66,7 +75,7 @@ func New(opts ...Option) (*Session, error) {
 			opt(&cfg)
 		}
 	}
-	s := &Session{cfg: cfg, jar: cfg.jar}
+	s := &Session{session: &session{cfg: cfg, jar: cfg.jar}}
 	if err := s.validate(); err != nil {
 		return nil, err
 	}
@@ -74,9 +83,17 @@ func New(opts ...Option) (*Session, error) {
 		s.jar = NewJar(cfg.jarOpts...)
 	}
 	if cfg.login != nil {
-		s.login = &loginState{closed: make(chan struct{})}
-		if s.cfg.loggedOut == nil {
-			s.cfg.loggedOut = isUnauthorized
+		s.login = &loginRoom{
+			login:   cfg.login,
+			detect:  cfg.loggedOut,
+			timeout: cfg.loginTimeout,
+			first:   cfg.loginBackoff,
+			limit:   cfg.maxLoginBackoff,
+			lock:    cfg.loginLock,
+			view:    &Session{session: s.session, unchecked: true},
+			publish: s.publishLogin,
+			logger:  cfg.logger,
+			stopped: make(chan struct{}),
 		}
 	}
 	base := cfg.base
@@ -166,17 +183,17 @@ func Open(path string, opts ...Option) (*Session, error) {
 	if strings.EqualFold(filepath.Ext(path), ".txt") {
 		s.format = FormatNetscape
 	}
-	if s.login != nil && s.cfg.loginLock == nil {
+	if s.login != nil && s.login.lock == nil {
 		fl := &fileLoginLock{s: s, target: target}
-		s.cfg.loginLock = fl
+		s.login.lock = fl
 		// Read before the file, so that the cookies loaded are at least
 		// as new as this generation's login.
-		gen, err := readLoginGeneration(fl.genPath())
+		rec, err := fl.peek()
 		if err != nil {
 			s.closeIdle()
 			return nil, fmt.Errorf("httpsession: open %s: %w", path, err)
 		}
-		s.login.remote = gen
+		s.login.remote = rec.Generation
 		if err := probeLockFile(fl.lockPath()); err != nil {
 			s.closeIdle()
 			return nil, fmt.Errorf("httpsession: open %s: %w", path, err)
@@ -287,6 +304,34 @@ func (s *Session) autosave() {
 	s.mu.Unlock()
 }
 
+// doLoggedIn sends req, and logs in when its answer means logged out (see
+// WithLogin). Errors are not yet wrapped in a *url.Error.
+func (s *Session) doLoggedIn(req *http.Request) (*http.Response, error) {
+	if s.login == nil || s.unchecked {
+		return s.client.Do(req)
+	}
+	return s.login.do(req, s.client.Do)
+}
+
+// publishLogin saves a fresh login's cookies at once, before any request
+// is sent again with them, so that the other processes on the file, and
+// the next run, find them. A session closed meanwhile saves nothing: Close
+// saves by itself, and nothing writes the file after Close.
+func (s *Session) publishLogin() error {
+	if s.path == "" {
+		return nil
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return fmt.Errorf("%w: the login ended after Close", ErrClosed)
+	}
+	s.saving.Add(1)
+	s.mu.Unlock()
+	defer s.saving.Done()
+	return s.save()
+}
+
 // save writes the jar to the session's file, remembering a failure for
 // Close to report.
 func (s *Session) save() error {
@@ -323,8 +368,11 @@ func (s *Session) Save() error {
 }
 
 // Close saves an Open session's cookies and releases its idle connections.
-// It is safe to call more than once; later calls do nothing. A session still
-// sends requests after Close, but no longer saves.
+// It stops the session's logins (WithLogin): none starts after it, and the
+// one under way is cancelled and waited for at most a second, whatever its
+// LoginFunc does. It is safe to call more than once; later calls do
+// nothing. A session still sends requests after Close, but no longer saves
+// and no longer logs in.
 func (s *Session) Close() error {
 	s.mu.Lock()
 	if s.closed {
@@ -332,25 +380,19 @@ func (s *Session) Close() error {
 		return nil
 	}
 	s.closed = true
-	if s.login != nil {
-		s.login.mu.Lock()
-		s.login.isClosed = true
-		s.login.mu.Unlock()
-		close(s.login.closed)
-	}
 	if s.timer != nil {
 		s.timer.Stop()
 		s.timer = nil
 	}
 	s.mu.Unlock()
-	// An autosave that had already begun finishes first, so that nothing
-	// writes the file after Close returns.
-	s.saving.Wait()
 	if s.login != nil {
-		// A login under way was cancelled; it saves nothing now, but
-		// may still be writing what it began.
-		s.login.rounds.Wait()
+		// No login starts now; the one under way is cancelled, and
+		// waited for a moment at most.
+		s.login.stop()
 	}
+	// An autosave, or a login's save, that had already begun finishes
+	// first, so that nothing writes the file after Close returns.
+	s.saving.Wait()
 	var err error
 	if s.path != "" {
 		err = s.save()

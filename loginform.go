@@ -1,0 +1,327 @@
+package httpsession
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"maps"
+	"mime"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+)
+
+// maxFormPage bounds what FormLogin reads of the login page and of the
+// answer to its form, and what the default logged-out test reads of a
+// page it was redirected to.
+const maxFormPage = 256 << 10
+
+// FormLogin returns a LoginFunc that logs in through the HTML form of page
+// (a URL, resolved against the session's base URL), as a person would:
+//
+//  1. it GETs page, and picks the form that holds a password field (else
+//     the only form on the page);
+//  2. it keeps every field's default value, hidden ones such as a CSRF
+//     token included (checked boxes, selected options, a named submit
+//     button as if clicked), and sets fields over them;
+//  3. it submits the form to its action (the page itself without one)
+//     with its method, url-encoded, following redirects.
+//
+// The login succeeds when the final answer has a status below 400 and is
+// not the login form again (a form with a password field and the same
+// field names). Otherwise its error wraps ErrLoginFailed and says why:
+// "the login form came back", "the login answered 403 Forbidden", "no
+// login form on the page". No value of fields is ever part of an error.
+//
+// With no WithLoggedOut, a session using FormLogin counts an answer
+// redirected to page's path (with or without a trailing slash, any query)
+// as logged out. Forms sent as multipart/form-data and logins that need
+// JavaScript are out of its reach: write a LoginFunc.
+func FormLogin(page string, fields url.Values) LoginFunc {
+	fields = maps.Clone(fields)
+	return func(ctx context.Context, s *Session) error {
+		resp, err := s.Get(ctx, page)
+		if err != nil {
+			return fmt.Errorf("%w: the login page: %w", ErrLoginFailed, err)
+		}
+		doc, err := readPage(resp)
+		if err != nil {
+			return fmt.Errorf("%w: the login page: %w", ErrLoginFailed, err)
+		}
+		if resp.StatusCode >= 400 {
+			return fmt.Errorf("%w: the login page answered %s", ErrLoginFailed, resp.Status)
+		}
+		pageURL := resp.Request.URL
+		if s.login != nil {
+			p := pageURL.Path
+			s.login.page.Store(&p)
+		}
+		f := findLoginForm(doc)
+		if f == nil {
+			return fmt.Errorf("%w: no login form on the page", ErrLoginFailed)
+		}
+		values := f.values()
+		for name, vs := range fields {
+			values[name] = slices.Clone(vs)
+		}
+		action, err := pageURL.Parse(f.action)
+		if err != nil || !isWebScheme(action.Scheme) {
+			return fmt.Errorf("%w: the login form's action is not a web address", ErrLoginFailed)
+		}
+		if f.method == http.MethodGet {
+			a := *action
+			a.RawQuery = values.Encode()
+			resp, err = s.Get(ctx, a.String())
+		} else {
+			resp, err = s.PostForm(ctx, action.String(), values)
+		}
+		if err != nil {
+			return fmt.Errorf("%w: sending the login form: %w", ErrLoginFailed, err)
+		}
+		answer, err := readPage(resp)
+		if err != nil {
+			return fmt.Errorf("%w: the login's answer: %w", ErrLoginFailed, err)
+		}
+		if resp.StatusCode >= 400 {
+			return fmt.Errorf("%w: the login answered %s", ErrLoginFailed, resp.Status)
+		}
+		if again := findLoginForm(answer); again != nil && again.password && slices.Equal(again.names(), f.names()) {
+			return fmt.Errorf("%w: the login form came back", ErrLoginFailed)
+		}
+		return nil
+	}
+}
+
+// readPage reads up to maxFormPage of an answer, closes it and parses it as
+// HTML (an answer that is not HTML parses to a document without forms).
+func readPage(resp *http.Response) (*html.Node, error) {
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxFormPage))
+	if err != nil {
+		return nil, err
+	}
+	return html.Parse(bytes.NewReader(body))
+}
+
+// htmlForm is a form of a page: where it goes and its fields.
+type htmlForm struct {
+	action, method string
+	password       bool // it has a password field
+	fields         []formField
+}
+
+// formField is a field's name and the value it submits by default.
+type formField struct {
+	name, value string
+	submits     bool // the field is sent by default
+}
+
+// values returns what the form submits as it is.
+func (f *htmlForm) values() url.Values {
+	v := make(url.Values)
+	for _, fl := range f.fields {
+		if fl.submits {
+			v.Add(fl.name, fl.value)
+		}
+	}
+	return v
+}
+
+// names returns the names of the form's fields, sorted, without repeats.
+func (f *htmlForm) names() []string {
+	var n []string
+	for _, fl := range f.fields {
+		n = append(n, fl.name)
+	}
+	slices.Sort(n)
+	return slices.Compact(n)
+}
+
+// findLoginForm returns the form of doc that holds a password field, else
+// its only form, else nil.
+func findLoginForm(doc *html.Node) *htmlForm {
+	var forms []*htmlForm
+	for n := range doc.Descendants() {
+		if n.Type == html.ElementNode && n.DataAtom == atom.Form {
+			forms = append(forms, readForm(n))
+		}
+	}
+	for _, f := range forms {
+		if f.password {
+			return f
+		}
+	}
+	if len(forms) == 1 {
+		return forms[0]
+	}
+	return nil
+}
+
+// readForm reads a form element's action, method and fields.
+func readForm(form *html.Node) *htmlForm {
+	f := &htmlForm{action: attr(form, "action"), method: http.MethodPost}
+	if !strings.EqualFold(attr(form, "method"), "post") {
+		f.method = http.MethodGet
+	}
+	clicked := false // a named submit button counts as the one clicked
+	for n := range form.Descendants() {
+		if n.Type != html.ElementNode || hasAttr(n, "disabled") {
+			continue
+		}
+		name := attr(n, "name")
+		switch n.DataAtom {
+		case atom.Input:
+			typ := strings.ToLower(attr(n, "type"))
+			if typ == "password" {
+				f.password = true
+			}
+			if name == "" {
+				continue
+			}
+			value := attr(n, "value")
+			switch typ {
+			case "checkbox", "radio":
+				if value == "" {
+					value = "on"
+				}
+				f.fields = append(f.fields, formField{name, value, hasAttr(n, "checked")})
+			case "submit", "image":
+				f.fields = append(f.fields, formField{name, value, !clicked})
+				clicked = true
+			case "button", "reset", "file":
+				f.fields = append(f.fields, formField{name, value, false})
+			default:
+				f.fields = append(f.fields, formField{name, value, true})
+			}
+		case atom.Button:
+			if name != "" && (attr(n, "type") == "" || strings.EqualFold(attr(n, "type"), "submit")) {
+				f.fields = append(f.fields, formField{name, attr(n, "value"), !clicked})
+				clicked = true
+			}
+		case atom.Textarea:
+			if name != "" {
+				f.fields = append(f.fields, formField{name, text(n), true})
+			}
+		case atom.Select:
+			if name != "" {
+				f.fields = append(f.fields, selected(n, name)...)
+			}
+		}
+	}
+	return f
+}
+
+// selected returns what a select element submits: its selected options,
+// else its first.
+func selected(sel *html.Node, name string) []formField {
+	var out []formField
+	var first *formField
+	for n := range sel.Descendants() {
+		if n.Type != html.ElementNode || n.DataAtom != atom.Option {
+			continue
+		}
+		v, ok := attrOK(n, "value")
+		if !ok {
+			v = strings.TrimSpace(text(n))
+		}
+		fl := formField{name: name, value: v}
+		if first == nil {
+			first = &fl
+		}
+		if hasAttr(n, "selected") {
+			fl.submits = true
+			out = append(out, fl)
+		}
+	}
+	if len(out) == 0 && first != nil {
+		first.submits = !hasAttr(sel, "multiple")
+		out = append(out, *first)
+	}
+	return out
+}
+
+func attr(n *html.Node, key string) string {
+	v, _ := attrOK(n, key)
+	return v
+}
+
+func attrOK(n *html.Node, key string) (string, bool) {
+	for _, a := range n.Attr {
+		if a.Namespace == "" && strings.EqualFold(a.Key, key) {
+			return a.Val, true
+		}
+	}
+	return "", false
+}
+
+func hasAttr(n *html.Node, key string) bool {
+	_, ok := attrOK(n, key)
+	return ok
+}
+
+// text returns the text inside n.
+func text(n *html.Node) string {
+	var b strings.Builder
+	for c := range n.Descendants() {
+		if c.Type == html.TextNode {
+			b.WriteString(c.Data)
+		}
+	}
+	return b.String()
+}
+
+// holdsLoginForm reports whether resp is an HTML page with a form that has
+// a password field. It looks at the first maxFormPage bytes of the body
+// and puts them back, so the caller reads the whole body as sent.
+func holdsLoginForm(resp *http.Response) bool {
+	if resp.Body == nil || resp.Body == http.NoBody {
+		return false
+	}
+	mt, _, err := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	if err != nil || (mt != "text/html" && mt != "application/xhtml+xml") {
+		return false
+	}
+	body := resp.Body
+	head, err := io.ReadAll(io.LimitReader(body, maxFormPage))
+	resp.Body = &rewoundBody{Reader: io.MultiReader(bytes.NewReader(head), body), Closer: body}
+	if err != nil && len(head) == 0 {
+		return false
+	}
+	z := html.NewTokenizer(bytes.NewReader(head))
+	forms := 0
+	for {
+		switch z.Next() {
+		case html.ErrorToken:
+			return false
+		case html.StartTagToken, html.SelfClosingTagToken:
+			name, hasAttrs := z.TagName()
+			switch atom.Lookup(name) {
+			case atom.Form:
+				forms++
+			case atom.Input:
+				for hasAttrs && forms > 0 {
+					var k, v []byte
+					k, v, hasAttrs = z.TagAttr()
+					if string(k) == "type" && strings.EqualFold(string(v), "password") {
+						return true
+					}
+				}
+			}
+		case html.EndTagToken:
+			if name, _ := z.TagName(); atom.Lookup(name) == atom.Form && forms > 0 {
+				forms--
+			}
+		}
+	}
+}
+
+// rewoundBody is a response body whose first bytes were read and put back.
+type rewoundBody struct {
+	io.Reader
+	io.Closer
+}
