@@ -201,6 +201,16 @@ func TestRedirectedTo(t *testing.T) {
 	assert.False(t, detect(mk("/page", false, http.StatusOK, "/accounts/login/")), "Location without a redirect status")
 	assert.False(t, detect(nil))
 	assert.False(t, detect(&http.Response{}))
+
+	// With or without the trailing slash, any query.
+	for _, p := range []string{"/accounts/login", "/accounts/login/"} {
+		d := RedirectedTo(p)
+		assert.True(t, d(mk("/accounts/login/?next=/private/", true, 200, "")), "%s matches /accounts/login/?next=", p)
+		assert.True(t, d(mk("/accounts/login?next=/private/", true, 200, "")), "%s matches /accounts/login?next=", p)
+		assert.True(t, d(mk("/page", false, http.StatusFound, "/accounts/login?x=1")), "%s: Location with the other spelling", p)
+		assert.False(t, d(mk("/accounts/login//", true, 200, "")), "%s: one slash only", p)
+		assert.False(t, d(mk("/accounts/logins/", true, 200, "")), "%s: another path", p)
+	}
 }
 
 func httptestRequest(t *testing.T, raw string) *http.Request {

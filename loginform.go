@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
@@ -73,12 +74,16 @@ func FormLogin(page string, fields url.Values) LoginFunc {
 		if err != nil || !isWebScheme(action.Scheme) {
 			return fmt.Errorf("%w: the login form's action is not a web address", ErrLoginFailed)
 		}
+		// The form goes with the very cookies it was made for (a CSRF
+		// token's cookie above all): the jar may be shared with other
+		// goroutines and processes, whose answers can change it meanwhile.
+		pin := Cookies(pageCookies(resp)...)
 		if f.method == http.MethodGet {
 			a := *action
 			a.RawQuery = values.Encode()
-			resp, err = s.Get(ctx, a.String())
+			resp, err = s.Get(ctx, a.String(), pin)
 		} else {
-			resp, err = s.PostForm(ctx, action.String(), values)
+			resp, err = s.PostForm(ctx, action.String(), values, pin)
 		}
 		if err != nil {
 			return fmt.Errorf("%w: sending the login form: %w", ErrLoginFailed, err)
@@ -95,6 +100,41 @@ func FormLogin(page string, fields url.Values) LoginFunc {
 		}
 		return nil
 	}
+}
+
+// pageCookies returns the cookies a page was made with: those its request
+// carried, as the answer's Set-Cookie lines left them. Those that could not
+// be sent as given are left to the jar.
+func pageCookies(resp *http.Response) []*http.Cookie {
+	byName := make(map[string]*http.Cookie)
+	var order []string
+	if resp.Request != nil {
+		for _, c := range parseCookieHeader(resp.Request.Header.Get("Cookie")) {
+			if _, seen := byName[c.Name]; !seen {
+				order = append(order, c.Name)
+			}
+			byName[c.Name] = c
+		}
+	}
+	for _, c := range resp.Cookies() {
+		if c.MaxAge < 0 || (!c.Expires.IsZero() && c.Expires.Before(time.Now())) {
+			delete(byName, c.Name)
+			continue
+		}
+		if _, seen := byName[c.Name]; !seen {
+			order = append(order, c.Name)
+		}
+		byName[c.Name] = &http.Cookie{Name: c.Name, Value: c.Value, Quoted: c.Quoted}
+	}
+	var out []*http.Cookie
+	for _, name := range order {
+		c, ok := byName[name]
+		if ok && checkRequestCookie(c) == nil {
+			out = append(out, c)
+			delete(byName, name)
+		}
+	}
+	return out
 }
 
 // readPage reads up to maxFormPage of an answer, closes it and parses it as

@@ -38,6 +38,10 @@ func helperProcess(mode, path string) int {
 	switch mode {
 	case "login-worker":
 		return loginWorker(path, os.Getenv("HTTPSESSION_TEST_BASE"))
+	case "form-worker":
+		return formWorker(path, os.Getenv("HTTPSESSION_TEST_BASE"), os.Getenv("HTTPSESSION_TEST_FIELDS"), 2, 10)
+	case "form-exit":
+		return formExit(path, os.Getenv("HTTPSESSION_TEST_BASE"))
 	case "save-loop":
 		// Save forever, with a changing jar, until killed, telling the
 		// parent of each save that finished.
