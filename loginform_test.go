@@ -28,8 +28,8 @@ type formSite struct {
 	password string
 	epoch    int // sessions of earlier epochs have ended
 	tokens   int
-	posts    int // login POSTs
-	logins   int // successful ones
+	posts    int    // login POSTs
+	logins   int    // successful ones
 	onForm   func() // called while the form is served, if set
 	status   int    // if set, every login POST answers this
 }
