@@ -110,3 +110,15 @@ func TestFleetLogsInToDjangoOncePerExpiry(t *testing.T) {
 	workers := startLoginWorkers(t, procs, "-addr", srv.addr(), "-prefix", "django", "-base", site.url, "-site", "django")
 	loginrounds.Run(t, workers, expiries, site.logins(t), site.endSessions(t))
 }
+
+// The held-out shape of the fleet check: 3 processes x 4 goroutines on one
+// Redis jar fetch the Django page without pause while the site ends every
+// session 3 times in 12 s, with FormLogin and no WithLoggedOut. Every
+// request sees the page; one login per end.
+func TestFleetStaysLoggedInToDjangoWhileSessionsEnd(t *testing.T) {
+	t.Parallel()
+	srv := startRedis(t)
+	site := startDjango(t)
+	workers := startLoginWorkers(t, 3, "-addr", srv.addr(), "-prefix", "djangoloop", "-base", site.url, "-site", "djangoform", "-loop", "4")
+	loginrounds.Continuous(t, workers, 3, 3*time.Second, site.logins(t), site.endSessions(t))
+}

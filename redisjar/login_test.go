@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os/exec"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -24,20 +26,32 @@ import (
 // cookie is good for the epoch it was issued in; /login (POST) issues one
 // and counts it, /page answers 200 with it and 401 without.
 type fleetSite struct {
-	mu     sync.Mutex
-	epoch  int
-	logins int
-	url    string
+	mu       sync.Mutex
+	epoch    int
+	logins   int
+	attempts int    // POSTs to /login
+	password string // the good one
+	url      string
+	// With gate set, a login waits until gate requests of the epoch were
+	// refused: every worker is then logged out before anyone logs in.
+	gate    int
+	refused int
+	changed *sync.Cond
 }
 
 func newFleetSite(t *testing.T) *fleetSite {
-	site := &fleetSite{}
+	site := &fleetSite{password: "pw"}
+	site.changed = sync.NewCond(&site.mu)
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		site.mu.Lock()
 		defer site.mu.Unlock()
 		switch r.URL.Path {
 		case "/login":
-			if r.PostFormValue("password") != "pw" {
+			for site.refused < site.gate {
+				site.changed.Wait()
+			}
+			site.attempts++
+			if r.PostFormValue("password") != site.password {
 				w.WriteHeader(http.StatusForbidden)
 				return
 			}
@@ -48,6 +62,8 @@ func newFleetSite(t *testing.T) *fleetSite {
 				fmt.Fprint(w, "page")
 				return
 			}
+			site.refused++
+			site.changed.Broadcast()
 			w.WriteHeader(http.StatusUnauthorized)
 		}
 	}))
@@ -59,6 +75,7 @@ func newFleetSite(t *testing.T) *fleetSite {
 func (f *fleetSite) expire() {
 	f.mu.Lock()
 	f.epoch++
+	f.refused = 0
 	f.mu.Unlock()
 }
 
@@ -105,8 +122,15 @@ func startLoginWorkers(t *testing.T, n int, args ...string) []loginrounds.Worker
 	var workers []loginrounds.Worker
 	for range n {
 		cmd := exec.Command(worker, args...)
-		cmd.Stderr = &lockedBuffer{}
+		stderr := &lockedBuffer{}
+		cmd.Stderr = stderr
+		i := len(workers)
 		workers = append(workers, loginrounds.Start(t, cmd))
+		t.Cleanup(func() {
+			if t.Failed() {
+				t.Logf("worker %d:\n%s", i, stderr.String())
+			}
+		})
 	}
 	return workers
 }
@@ -204,4 +228,74 @@ func TestFleetTinyLeaseIsRaised(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, fetchPage(s))
 	assert.Equal(t, 1, site.count())
+}
+
+// Redis restarted without persistence loses the login record: the login
+// generation must not start again at a value a worker holds, or a worker
+// mistakes its old login for the latest and logs in again.
+func TestFleetLogsInOnceAfterRedisLostItsData(t *testing.T) {
+	t.Parallel()
+	srv := startEphemeralRedis(t)
+	site := newFleetSite(t)
+	var sessions []*httpsession.Session
+	for range 3 {
+		store, _ := openStore(t, srv.client(), "lost")
+		s, err := store.Session(httpsession.WithBaseURL(site.url), httpsession.WithLogin(fleetLogin))
+		require.NoError(t, err)
+		sessions = append(sessions, s)
+	}
+	site.gate = len(sessions) // every worker is logged out before the login
+	for round := 1; round <= 3; round++ {
+		var wg sync.WaitGroup
+		for i, s := range sessions {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				assert.NoError(t, fetchPage(s), "round %d, worker %d", round, i)
+			}()
+		}
+		wg.Wait()
+		assert.Equal(t, round, site.count(), "one login per end, round %d", round)
+		srv.kill()
+		srv.start()
+		site.expire()
+	}
+}
+
+// A wrong password backs off across the fleet: each worker's request fails
+// with ErrLoginFailed, and the login POSTs fit 1 s, 2 s, 4 s ... apart
+// into the run, whichever worker made them.
+func TestFleetBacksOffAFailedLogin(t *testing.T) {
+	t.Parallel()
+	client := startRedis(t).client()
+	site := newFleetSite(t)
+	site.password = "something else"
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range 3 {
+		store, _ := openStore(t, client, "backoff")
+		s, err := store.Session(httpsession.WithBaseURL(site.url), httpsession.WithLogin(fleetLogin))
+		require.NoError(t, err)
+		for range 2 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for range 10 {
+					err := fetchPage(s)
+					assert.ErrorIs(t, err, httpsession.ErrLoginFailed)
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	site.mu.Lock()
+	attempts := site.attempts
+	site.mu.Unlock()
+	allowed := 1 + int(math.Log2(elapsed.Seconds()+1))
+	assert.LessOrEqual(t, attempts, allowed, "login POSTs of 3 workers in %v", elapsed)
+	rec, err := client.HGetAll(context.Background(), "{backoff}:login:record").Result()
+	require.NoError(t, err)
+	assert.Equal(t, strconv.Itoa(attempts), rec["failures"])
+	assert.Equal(t, "login: status 403", rec["cause"])
 }

@@ -46,6 +46,9 @@ type redisServer struct {
 	dir  string
 	port int
 
+	// ephemeral servers keep nothing on disk: a restart loses every key.
+	ephemeral bool
+
 	mu  sync.Mutex
 	cmd *exec.Cmd
 	out *lockedBuffer
@@ -73,6 +76,18 @@ func (l *lockedBuffer) String() string {
 // (fails it under CI=true).
 func startRedis(t *testing.T) *redisServer {
 	t.Helper()
+	return startRedisServer(t, false)
+}
+
+// startEphemeralRedis starts a server without persistence: start after
+// kill comes back empty, as a Redis restarted without AOF or RDB does.
+func startEphemeralRedis(t *testing.T) *redisServer {
+	t.Helper()
+	return startRedisServer(t, true)
+}
+
+func startRedisServer(t *testing.T, ephemeral bool) *redisServer {
+	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		if os.Getenv("CI") == "true" {
@@ -80,7 +95,7 @@ func startRedis(t *testing.T) *redisServer {
 		}
 		t.Skipf("redis-server not installed (apt-get install redis-server): %v", err)
 	}
-	r := &redisServer{t: t, bin: bin, dir: t.TempDir(), port: freePort(t), out: &lockedBuffer{}}
+	r := &redisServer{t: t, bin: bin, dir: t.TempDir(), port: freePort(t), out: &lockedBuffer{}, ephemeral: ephemeral}
 	t.Cleanup(r.kill)
 	r.start()
 	return r
@@ -100,10 +115,12 @@ func (r *redisServer) addr() string { return "127.0.0.1:" + strconv.Itoa(r.port)
 // until it answers PING.
 func (r *redisServer) start() {
 	r.t.Helper()
-	cmd := exec.Command(r.bin,
-		"--port", strconv.Itoa(r.port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "yes", "--appendfsync", "always",
-		"--dir", r.dir, "--daemonize", "no")
+	persist := []string{"--appendonly", "yes", "--appendfsync", "always"}
+	if r.ephemeral {
+		persist = []string{"--appendonly", "no"}
+	}
+	args := append([]string{"--port", strconv.Itoa(r.port), "--bind", "127.0.0.1", "--save", ""}, persist...)
+	cmd := exec.Command(r.bin, append(args, "--dir", r.dir, "--daemonize", "no")...)
 	cmd.Stdout, cmd.Stderr = r.out, r.out
 	require.NoError(r.t, cmd.Start())
 	r.mu.Lock()

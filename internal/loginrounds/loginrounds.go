@@ -18,7 +18,9 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -99,4 +101,77 @@ func Run(t testing.TB, workers []Worker, expiries int, logins func() int, expire
 		assert.Equal(t, round, logins()-before, "logins after %d expiries", round)
 		expire()
 	}
+}
+
+// Loop is the body of a worker of Continuous: on the line "go" it starts g
+// goroutines that call fetch again and again; on the line "stop" it stops
+// them, waits for them, and writes "ok", or "fail: " and the failures, to
+// out. It returns when in ends.
+func Loop(in io.Reader, out io.Writer, g int, fetch func() error) error {
+	lines := bufio.NewScanner(in)
+	for lines.Scan() {
+		if lines.Text() != "go" {
+			continue
+		}
+		var stop atomic.Bool
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		var failures []string
+		for range g {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for !stop.Load() {
+					if err := fetch(); err != nil {
+						mu.Lock()
+						failures = append(failures, err.Error())
+						mu.Unlock()
+					}
+				}
+			}()
+		}
+		if !lines.Scan() {
+			stop.Store(true)
+			wg.Wait()
+			break
+		}
+		stop.Store(true)
+		wg.Wait()
+		if len(failures) > 0 {
+			fmt.Fprintln(out, "fail:", strings.Join(failures, "; "))
+		} else {
+			fmt.Fprintln(out, "ok")
+		}
+	}
+	return lines.Err()
+}
+
+// Continuous runs the workers (see Loop) without pause for ends+1
+// periods of every, ending every session on the site (expire) between
+// periods while requests are in flight, as a site whose sessions end on
+// their own does. Every worker must answer "ok", and the site must count
+// at most one login per end, and one for the start.
+func Continuous(t testing.TB, workers []Worker, ends int, every time.Duration, logins func() int, expire func()) {
+	t.Helper()
+	before := logins()
+	for _, w := range workers {
+		_, err := io.WriteString(w.in, "go\n")
+		require.NoError(t, err)
+	}
+	// The periods are the scenario, not a wait for an event: requests run
+	// throughout, and sessions end under them.
+	for range ends {
+		time.Sleep(every)
+		expire()
+	}
+	time.Sleep(every)
+	for _, w := range workers {
+		_, err := io.WriteString(w.in, "stop\n")
+		require.NoError(t, err)
+	}
+	for i, w := range workers {
+		require.True(t, w.out.Scan(), "worker %d ended: %v", i, w.out.Err())
+		assert.Equal(t, "ok", w.out.Text(), "worker %d", i)
+	}
+	assert.LessOrEqual(t, logins()-before, ends+1, "logins for %d ends", ends)
 }

@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
@@ -24,9 +25,10 @@ func main() {
 	addr := flag.String("addr", "", "Redis address")
 	prefix := flag.String("prefix", "", "key prefix")
 	base := flag.String("base", "", "the site's base URL")
-	site := flag.String("site", "test", "the site: test (401 when logged out) or django (302 to the login form)")
+	site := flag.String("site", "test", "the site: test (401 when logged out), django (302 to the login form, a LoginFunc of its own) or djangoform (FormLogin, no WithLoggedOut)")
+	loop := flag.Int("loop", 0, "run this many goroutines without pause between go and stop (loginrounds.Loop) instead of rounds")
 	flag.Parse()
-	if err := run(*addr, *prefix, *base, *site); err != nil {
+	if err := run(*addr, *prefix, *base, *site, *loop); err != nil {
 		fmt.Fprintln(os.Stderr, "loginworker:", err)
 		os.Exit(1)
 	}
@@ -75,7 +77,7 @@ func djangoLogin(ctx context.Context, s *httpsession.Session) error {
 	return nil
 }
 
-func run(addr, prefix, base, site string) error {
+func run(addr, prefix, base, site string, loop int) error {
 	ctx := context.Background()
 	client := redis.NewClient(&redis.Options{Addr: addr})
 	defer client.Close()
@@ -91,11 +93,22 @@ func run(addr, prefix, base, site string) error {
 			httpsession.WithLoggedOut(httpsession.RedirectedTo("/accounts/login/"))}
 		path, want = "/private/", "Logged in as alice"
 	}
+	if site == "djangoform" {
+		opts = []httpsession.Option{httpsession.WithBaseURL(base),
+			httpsession.WithLogin(httpsession.FormLogin("/accounts/login/", url.Values{"username": {"alice"}, "password": {"wonderland-e2e"}}))}
+		path, want = "/private/", "Logged in as alice"
+	}
+	if os.Getenv("LOGINWORKER_LOG") != "" {
+		opts = append(opts, httpsession.WithLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).With("pid", os.Getpid())))
+	}
 	s, err := store.Session(opts...)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
+	if loop > 0 {
+		return loginrounds.Loop(os.Stdin, os.Stdout, loop, func() error { return page(ctx, s, path, want) })
+	}
 	return loginrounds.Serve(os.Stdin, os.Stdout, func() []string {
 		return loginrounds.Round(3, 2, func() error { return page(ctx, s, path, want) })
 	})
