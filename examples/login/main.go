@@ -6,11 +6,12 @@
 // GET /login serves a form with a CSRF token, also set as a csrftoken
 // cookie; POST /login checks the user name, the password and the token, sets
 // a signed sessionid cookie and redirects to /account, which needs that
-// cookie. The client opens its session from a file with WithLogin: it asks
-// for /account, and only when the site answers 401 does the session run the
-// login function (fetch the form, take the token from it, post the form)
-// and send the request again, by itself. Close saves the cookies, so the
-// next run, against a new server on a new port, is still logged in and
+// cookie. The client opens its session from a file with
+// WithLogin(FormLogin(...)): it asks for /account, and only when the site
+// answers 401 does the session fill in the form (its hidden CSRF token
+// included, posted with the cookie it came with), post it, and send the
+// request again, by itself. The login's cookies are saved before that, so
+// the next run, against a new server on a new port, is still logged in and
 // never posts the form.
 //
 // Run it twice:
@@ -31,7 +32,6 @@ import (
 	"log"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"time"
 
@@ -64,17 +64,16 @@ func run(file string, reset bool) error {
 	}
 	defer srv.Close()
 
-	var logins int
-	login := func(ctx context.Context, s *httpsession.Session) error {
-		logins++
-		return logIn(ctx, s, demoserver.User, demoserver.Password)
-	}
-	// WithLogin: a 401 makes the session log in and send the request
-	// again; no caller checks for it by hand.
+	// FormLogin fills in the form of /login; WithLogin runs it when the
+	// site answers 401 (or redirects to /login), then sends the request
+	// again. A wrong password fails with ErrLoginFailed and is not tried
+	// again at every request.
 	sess, err := httpsession.Open(file,
 		httpsession.WithBaseURL(srv.URL),
 		httpsession.WithTimeout(10*time.Second),
-		httpsession.WithLogin(login),
+		httpsession.WithLogin(httpsession.FormLogin("/login", url.Values{
+			"username": {demoserver.User}, "password": {demoserver.Password},
+		})),
 	)
 	if err != nil {
 		return err
@@ -88,7 +87,7 @@ func run(file string, reset bool) error {
 	if status != http.StatusOK {
 		return fmt.Errorf("GET /account: %d %s", status, page)
 	}
-	if logins == 0 {
+	if site.Logins() == 0 {
 		fmt.Printf("still logged in as %s, no login needed\n", user(page))
 	} else {
 		fmt.Printf("logged in as %s\n", user(page))
@@ -98,43 +97,6 @@ func run(file string, reset bool) error {
 		return err
 	}
 	fmt.Printf("the server saw %d login(s) in this run\n", site.Logins())
-	return nil
-}
-
-// csrfInput finds the CSRF token in the login form.
-var csrfInput = regexp.MustCompile(`name="csrfmiddlewaretoken" value="([^"]+)"`)
-
-// logIn fills in the login form: the LoginFunc of the session. Its requests
-// use ctx, which tells the session not to check them for a 401.
-func logIn(ctx context.Context, sess *httpsession.Session, username, password string) error {
-	// The form carries the CSRF token; the response also sets it as the
-	// csrftoken cookie, which the session stores and sends with the post.
-	status, form, err := get(ctx, sess, "/login")
-	if err != nil {
-		return err
-	}
-	m := csrfInput.FindStringSubmatch(form)
-	if status != http.StatusOK || m == nil {
-		return fmt.Errorf("GET /login: %d, no CSRF token in the page", status)
-	}
-
-	// The site answers 303 See Other; the session follows it with a GET
-	// of /account, sending the sessionid cookie it has just received.
-	resp, err := sess.PostForm(ctx, "/login", url.Values{
-		"username":            {username},
-		"password":            {password},
-		"csrfmiddlewaretoken": {m[1]},
-	})
-	if err != nil {
-		return err
-	}
-	page, err := readBody(resp)
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("POST /login: %s: %s", resp.Status, page)
-	}
 	return nil
 }
 
