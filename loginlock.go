@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/httpsession/httpsession/internal/atomicfile"
+	"github.com/httpsession/httpsession/internal/safefile"
 )
 
 // fileLoginLock is the LoginLock of a session made by Open: the processes
@@ -28,9 +28,9 @@ func (f *fileLoginLock) genPath() string  { return f.target + ".login" }
 
 // AcquireLogin implements LoginLock.
 func (f *fileLoginLock) AcquireLogin(ctx context.Context) (uint64, func(bool) error, error) {
-	unlock, err := lockFile(ctx, f.lockPath(), 0)
+	unlock, err := safefile.Lock(ctx, f.lockPath(), 0)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, fileErr(err)
 	}
 	gen, err := readLoginGeneration(f.genPath())
 	if err != nil {
@@ -42,7 +42,7 @@ func (f *fileLoginLock) AcquireLogin(ctx context.Context) (uint64, func(bool) er
 		if !loggedIn {
 			return nil
 		}
-		return atomicfile.WriteFile(f.genPath(), filePerm, func(w io.Writer) error {
+		return safefile.WriteFile(f.genPath(), filePerm, func(w io.Writer) error {
 			_, err := fmt.Fprintf(w, "%d\n", gen+1)
 			return err
 		})
@@ -64,12 +64,12 @@ func (f *fileLoginLock) SyncLogin(context.Context) error {
 // readLoginGeneration reads FILE.login: a missing file is generation 0, and
 // so is one that does not hold a number (its next login writes a good one).
 func readLoginGeneration(path string) (uint64, error) {
-	data, _, err := readRegular(path)
+	data, _, err := safefile.ReadRegular(path, MaxFileSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return 0, nil
 	}
 	if err != nil {
-		return 0, fmt.Errorf("read %s: %w", path, err)
+		return 0, fmt.Errorf("read %s: %w", path, fileErr(err))
 	}
 	n, err := strconv.ParseUint(strings.TrimSpace(string(data)), 10, 64)
 	if err != nil {
