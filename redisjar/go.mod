@@ -3,7 +3,7 @@ module github.com/httpsession/httpsession/redisjar
 go 1.23.0
 
 require (
-	github.com/httpsession/httpsession v0.1.0
+	github.com/httpsession/httpsession v0.2.0
 	github.com/redis/go-redis/v9 v9.18.0
 	github.com/stretchr/testify v1.11.1
 )

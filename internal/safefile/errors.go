@@ -42,6 +42,7 @@ type refusal struct {
 	detail string
 }
 
+// Error returns the detail of the refusal.
 func (e *refusal) Error() string { return e.detail }
 
 // Unwrap returns the kind of refusal.
@@ -59,6 +60,7 @@ type TooLargeError struct {
 	Limit int64  // the bound, in bytes
 }
 
+// Error says which file passed which bound.
 func (e *TooLargeError) Error() string {
 	return fmt.Sprintf("%s is larger than %d bytes", e.Path, e.Limit)
 }
