@@ -229,3 +229,36 @@ func TestFilePlantedWhileASaveWaitsIsNotUsed(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, planted, string(data), "our cookies never reach a file another user owns")
 }
+
+// The errors of internal/safefile reach the caller in this package's words,
+// with its sentinels, as they did before it had a room of its own.
+func TestFileErrorsKeepTheirWords(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	require.NoError(t, syscall.Mkfifo(fifo, 0o600))
+	err := NewJar().Load(fifo)
+	require.ErrorIs(t, err, ErrUnsafePath)
+	assert.EqualError(t, err, "httpsession: load "+fifo+": httpsession: unsafe cookie file path: "+fifo+" is a FIFO")
+
+	big := filepath.Join(dir, "big.json")
+	f, err := os.Create(big)
+	require.NoError(t, err)
+	require.NoError(t, f.Truncate(MaxFileSize+1))
+	require.NoError(t, f.Close())
+	err = NewJar().Load(big)
+	require.ErrorIs(t, err, ErrCorrupt)
+	require.ErrorIs(t, err, ErrTooLarge)
+	assert.EqualError(t, err, "httpsession: load "+big+": httpsession: corrupt cookie file: "+big+
+		" is larger than 64 MiB, more than a cookie file holds (httpsession: cookie file larger than MaxFileSize; ReadLarge opens it)")
+
+	path := filepath.Join(dir, "c.json")
+	unlock, err := safefile.Lock(context.Background(), path+".lock", time.Minute)
+	require.NoError(t, err)
+	defer unlock()
+	j := NewJar()
+	require.NoError(t, j.Set(sidCookie("1")))
+	err = j.SaveContext(context.Background(), path, LockTimeout(10*time.Millisecond))
+	require.ErrorIs(t, err, ErrLocked)
+	assert.EqualError(t, err, "httpsession: save "+path+": httpsession: cookie file is locked: "+path+
+		".lock held by another process (context deadline exceeded)")
+}

@@ -157,7 +157,8 @@ func copyFile(ctx context.Context, src, dst string, companion bool, budget *int6
 	}
 	in, fi, err := safefile.Open(src, !companion)
 	if err != nil {
-		// A file that is not regular was replaced since it was looked at.
+		// Not a regular file (a companion: replaced since it was looked
+		// at), or the os package's error.
 		return refused(err, fmt.Sprintf("copying %s", src))
 	}
 	defer in.Close()
