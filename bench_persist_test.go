@@ -3,7 +3,7 @@ package httpsession
 // Benchmarks of Save and Load against what any program that keeps records
 // in a file pays at least: encoding/json marshalling and unmarshalling of
 // the same records, and for a save the same write, fsync and rename
-// (internal/atomicfile). See scripts/bench.sh and BENCHMARKS.md.
+// (internal/safefile). See scripts/bench.sh and BENCHMARKS.md.
 
 import (
 	"encoding/json"
@@ -16,7 +16,7 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/httpsession/httpsession/internal/atomicfile"
+	"github.com/httpsession/httpsession/internal/safefile"
 )
 
 // persistSizes are the jar sizes of the Save and Load benchmarks, with the
@@ -56,7 +56,7 @@ func BenchmarkSave(b *testing.B) {
 					b.Fatal(err)
 				}
 				n = len(data)
-				err = atomicfile.WriteFile(path, filePerm, func(w io.Writer) error {
+				err = safefile.WriteFile(path, filePerm, func(w io.Writer) error {
 					_, err := w.Write(data)
 					return err
 				})

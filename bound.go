@@ -8,7 +8,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/httpsession/httpsession/internal/atomicfile"
+	"github.com/httpsession/httpsession/internal/safefile"
 )
 
 // A save never writes a file that Load refuses: what it writes is bounded
@@ -48,7 +48,7 @@ func (j *Jar) writeMerged(target string, format Format, m *merged, keep *carried
 	attempt := func() error {
 		write, skip := encoder(format, m, keep, now)
 		hash := j.hist.hasher() // the seed never changes: no lock needed
-		err := atomicfile.WriteFile(target, filePerm, func(w io.Writer) error {
+		err := safefile.WriteFile(target, filePerm, func(w io.Writer) error {
 			return write(io.MultiWriter(&boundedWriter{w: w}, hash))
 		})
 		skipped, sum = *skip, hash.Sum64()

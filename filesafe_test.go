@@ -9,11 +9,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/httpsession/httpsession/internal/safefile"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-// Tests of what paths and files a save or a load accepts (filesafe.go).
+// Tests of what paths and files a save or a load accepts; internal/safefile
+// has the tests of its own rules.
 
 // watchdog fails the test if fn has not returned within a minute: fn must
 // not block at all, and a minute is only a bound on a broken build.
@@ -184,36 +186,6 @@ func TestDirectoryLinkPlantedByAnotherUserIsNotFollowed(t *testing.T) {
 	assert.Equal(t, "precious", string(data))
 }
 
-func TestPathsResolveAsTheKernelResolvesThem(t *testing.T) {
-	dir := t.TempDir()
-	real := filepath.Join(dir, "real")
-	require.NoError(t, os.Mkdir(real, 0o700))
-	require.NoError(t, os.Symlink("real", filepath.Join(dir, "link")))
-	require.NoError(t, os.Symlink("../real/c.json", filepath.Join(real, "rel")))
-	for _, p := range []string{
-		filepath.Join(dir, "link", "c.json"),
-		filepath.Join(dir, "link", "..", "real", "c.json"),
-		filepath.Join(real, "rel"),
-		filepath.Join(dir, "link", "rel"),
-	} {
-		got, err := resolvePath(p)
-		require.NoError(t, err, p)
-		assert.Equal(t, filepath.Join(real, "c.json"), got, p)
-	}
-	// ".." after a link to a directory goes to the parent of its target.
-	deep := filepath.Join(dir, "deep", "er")
-	require.NoError(t, os.MkdirAll(deep, 0o700))
-	require.NoError(t, os.Symlink(deep, filepath.Join(dir, "todeep")))
-	got, err := resolvePath(dir + "/todeep/../c.json")
-	require.NoError(t, err)
-	assert.Equal(t, filepath.Join(dir, "deep", "c.json"), got)
-
-	loop := filepath.Join(dir, "loop")
-	require.NoError(t, os.Symlink("loop", loop))
-	_, err = resolvePath(loop)
-	assert.ErrorIs(t, err, ErrUnsafePath, "a link loop ends")
-}
-
 func TestSaveAsRootKeepsTheFileOwner(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root to save another user's file")
@@ -238,7 +210,7 @@ func TestFilePlantedWhileASaveWaitsIsNotUsed(t *testing.T) {
 	}
 	dir := sharedDir(t)
 	path := filepath.Join(dir, "c.json")
-	unlock, err := lockFile(context.Background(), path+".lock", time.Minute)
+	unlock, err := safefile.Lock(context.Background(), path+".lock", time.Minute)
 	require.NoError(t, err)
 	j := NewJar()
 	require.NoError(t, j.Set(sidCookie("secret")))
@@ -256,4 +228,37 @@ func TestFilePlantedWhileASaveWaitsIsNotUsed(t *testing.T) {
 	data, err := os.ReadFile(path)
 	require.NoError(t, err)
 	assert.Equal(t, planted, string(data), "our cookies never reach a file another user owns")
+}
+
+// The errors of internal/safefile reach the caller in this package's words,
+// with its sentinels, as they did before it had a room of its own.
+func TestFileErrorsKeepTheirWords(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	require.NoError(t, syscall.Mkfifo(fifo, 0o600))
+	err := NewJar().Load(fifo)
+	require.ErrorIs(t, err, ErrUnsafePath)
+	assert.EqualError(t, err, "httpsession: load "+fifo+": httpsession: unsafe cookie file path: "+fifo+" is a FIFO")
+
+	big := filepath.Join(dir, "big.json")
+	f, err := os.Create(big)
+	require.NoError(t, err)
+	require.NoError(t, f.Truncate(MaxFileSize+1))
+	require.NoError(t, f.Close())
+	err = NewJar().Load(big)
+	require.ErrorIs(t, err, ErrCorrupt)
+	require.ErrorIs(t, err, ErrTooLarge)
+	assert.EqualError(t, err, "httpsession: load "+big+": httpsession: corrupt cookie file: "+big+
+		" is larger than 64 MiB, more than a cookie file holds (httpsession: cookie file larger than MaxFileSize; ReadLarge opens it)")
+
+	path := filepath.Join(dir, "c.json")
+	unlock, err := safefile.Lock(context.Background(), path+".lock", time.Minute)
+	require.NoError(t, err)
+	defer unlock()
+	j := NewJar()
+	require.NoError(t, j.Set(sidCookie("1")))
+	err = j.SaveContext(context.Background(), path, LockTimeout(10*time.Millisecond))
+	require.ErrorIs(t, err, ErrLocked)
+	assert.EqualError(t, err, "httpsession: save "+path+": httpsession: cookie file is locked: "+path+
+		".lock held by another process (context deadline exceeded)")
 }

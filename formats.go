@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/httpsession/httpsession/internal/safefile"
 )
 
 // Format is a cookie file format that the jar reads and writes: its own
@@ -411,7 +413,7 @@ func overwriteKeep(path string, format Format) carried {
 	if format != FormatPlaywright && format != FormatCDP {
 		return carried{}
 	}
-	data, _, err := readRegular(path)
+	data, _, err := safefile.ReadRegular(path, MaxFileSize)
 	if err != nil {
 		return carried{}
 	}

@@ -15,7 +15,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/httpsession/httpsession/internal/atomicfile"
+	"github.com/httpsession/httpsession/internal/safefile"
 )
 
 // fileLoginLock is the LoginLock of a session made by Open. The processes
@@ -145,9 +145,9 @@ func (f *fileLoginLock) releaser(owner string) func(*LoginRecord) error {
 // update reads FILE.login under the short lock, lets change change it,
 // and writes it back if change says so.
 func (f *fileLoginLock) update(ctx context.Context, change func(*loginFile) bool) error {
-	unlock, err := lockFile(ctx, f.lockPath(), 0)
+	unlock, err := safefile.Lock(ctx, f.lockPath(), 0)
 	if err != nil {
-		return err
+		return fileErr(err)
 	}
 	defer unlock()
 	lf, err := readLoginFile(f.recPath())
@@ -157,7 +157,7 @@ func (f *fileLoginLock) update(ctx context.Context, change func(*loginFile) bool
 	if !change(&lf) {
 		return nil
 	}
-	return atomicfile.WriteFile(f.recPath(), filePerm, func(w io.Writer) error {
+	return safefile.WriteFile(f.recPath(), filePerm, func(w io.Writer) error {
 		b, err := json.Marshal(&lf)
 		if err != nil {
 			return err
@@ -189,12 +189,12 @@ func (f *fileLoginLock) SyncLogin(ctx context.Context) error {
 // Earlier versions wrote the generation alone, as a number.
 func readLoginFile(path string) (loginFile, error) {
 	var lf loginFile
-	data, _, err := readRegularUpTo(path, 64<<10)
+	data, _, err := safefile.ReadRegular(path, 64<<10)
 	if errors.Is(err, fs.ErrNotExist) {
 		return lf, nil
 	}
 	if err != nil {
-		return lf, fmt.Errorf("read %s: %w", path, err)
+		return lf, fmt.Errorf("read %s: %w", path, fileErr(err))
 	}
 	if n, err := strconv.ParseUint(strings.TrimSpace(string(data)), 10, 64); err == nil {
 		lf.Generation = n

@@ -11,7 +11,7 @@ import (
 )
 
 // Version is this library's version, sent in the default User-Agent.
-const Version = "0.1.0"
+const Version = "0.2.0"
 
 // DefaultUserAgent is the User-Agent a Session sends unless told otherwise.
 const DefaultUserAgent = "httpsession/" + Version + " (+https://github.com/httpsession/httpsession)"

@@ -11,6 +11,8 @@ import (
 	"os"
 	"slices"
 	"time"
+
+	"github.com/httpsession/httpsession/internal/safefile"
 )
 
 // filePerm is the mode of a new cookie file: cookies are credentials.
@@ -171,13 +173,13 @@ func (j *Jar) LoadContext(ctx context.Context, path string, opts ...LoadOption) 
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("httpsession: load %s: %w", path, err)
 	}
-	target, err := resolvePath(path)
+	target, err := safefile.Resolve(path)
 	if err != nil {
-		return fmt.Errorf("httpsession: load %s: %w", path, err)
+		return fmt.Errorf("httpsession: load %s: %w", path, fileErr(err))
 	}
-	data, info, err := readRegularUpTo(target, cfg.limit)
+	data, info, err := safefile.ReadRegular(target, cfg.limit)
 	if err != nil {
-		return fmt.Errorf("httpsession: load %s: %w", path, err)
+		return fmt.Errorf("httpsession: load %s: %w", path, fileErr(err))
 	}
 	v, err := decodeFile(data, info.ModTime())
 	if err != nil {
@@ -358,24 +360,24 @@ func (j *Jar) save(ctx context.Context, path string, cfg saveConfig, format Form
 // lockTarget resolves path and takes its lock, which unlock releases. It
 // removes the temporary files that killed saves left.
 func lockTarget(ctx context.Context, path string, timeout time.Duration) (target string, unlock func(), err error) {
-	target, err = resolvePath(path)
+	target, err = safefile.Resolve(path)
 	if err != nil {
-		return "", nil, err
+		return "", nil, fileErr(err)
 	}
-	unlock, err = lockFile(ctx, target+".lock", timeout)
+	unlock, err = safefile.Lock(ctx, target+".lock", timeout)
 	if err != nil {
-		return "", nil, err
+		return "", nil, fileErr(err)
 	}
 	// The path may have changed while the lock was awaited (a file or a
 	// link planted in a shared directory): resolve it again.
-	if again, err := resolvePath(path); err != nil || again != target {
+	if again, err := safefile.Resolve(path); err != nil || again != target {
 		unlock()
 		if err == nil {
 			err = fmt.Errorf("%w: %s changed while the save waited for its lock", ErrUnsafePath, path)
 		}
-		return "", nil, err
+		return "", nil, fileErr(err)
 	}
-	removeStaleTemps(target)
+	safefile.RemoveStaleTemps(target)
 	return target, unlock, nil
 }
 
@@ -401,7 +403,7 @@ func (j *Jar) readForSave(target string, st *fileState, evictions uint64, cfg sa
 	case err != nil:
 		return saveInput{}, err
 	case !cur.Mode().IsRegular():
-		return saveInput{}, regular(target, cur) // replaced since resolvePath looked
+		return saveInput{}, fileErr(safefile.Regular(target, cur)) // replaced since Resolve looked
 	case cfg.overwrite:
 		// Replace the cookies, but not what a format keeps beside them
 		// (a Playwright file's origins).
@@ -414,17 +416,17 @@ func (j *Jar) readForSave(target string, st *fileState, evictions uint64, cfg sa
 	// The common case, a jar saving its own file: the file is checked by
 	// its sum, read through without holding it, and not decoded.
 	if st.unchanged(cur) && st.complete && st.evictions == evictions && !cfg.omitSession && st.format == format {
-		sum, err := sumRegular(target, limit, j.hist.hasher())
+		sum, err := safefile.SumRegular(target, limit, j.hist.hasher())
 		if err != nil {
-			return saveInput{}, err
+			return saveInput{}, fileErr(err)
 		}
 		if sum == st.sum {
 			return saveInput{fast: true, keep: st.carried}, nil
 		}
 	}
-	data, info, err := readRegularUpTo(target, limit)
+	data, info, err := safefile.ReadRegular(target, limit)
 	if err != nil {
-		return saveInput{}, err
+		return saveInput{}, fileErr(err)
 	}
 	v, err := decodeFile(data, info.ModTime())
 	switch {

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/gofrs/flock"
+	"github.com/httpsession/httpsession/internal/safefile"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -327,7 +328,7 @@ func TestSaveSkipsUnchangedFile(t *testing.T) {
 	require.NoError(t, j.Save(path))
 	// Replace the file behind the jar's back with a corrupt one of the same
 	// size and time: only a re-read would notice, and none is needed...
-	target, err := resolvePath(path)
+	target, err := safefile.Resolve(path)
 	require.NoError(t, err)
 	j.mu.Lock()
 	st := j.hist.file(target)

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/httpsession/httpsession/internal/safefile"
 )
 
 // ErrNoFile is returned by Save for a session made by New, which has no file.
@@ -171,9 +173,9 @@ func Open(path string, opts ...Option) (*Session, error) {
 	if path == "" {
 		return nil, fmt.Errorf("httpsession: open: %w: empty path", ErrUnsafePath)
 	}
-	target, err := resolvePath(path)
+	target, err := safefile.Resolve(path)
 	if err != nil {
-		return nil, fmt.Errorf("httpsession: open %s: %w", path, err)
+		return nil, fmt.Errorf("httpsession: open %s: %w", path, fileErr(err))
 	}
 	s, err := New(opts...)
 	if err != nil {
@@ -194,9 +196,9 @@ func Open(path string, opts ...Option) (*Session, error) {
 			return nil, fmt.Errorf("httpsession: open %s: %w", path, err)
 		}
 		s.login.remote = rec.Generation
-		if err := probeLockFile(fl.lockPath()); err != nil {
+		if err := safefile.ProbeLock(fl.lockPath()); err != nil {
 			s.closeIdle()
-			return nil, fmt.Errorf("httpsession: open %s: %w", path, err)
+			return nil, fmt.Errorf("httpsession: open %s: %w", path, fileErr(err))
 		}
 	}
 	var loadErr error
@@ -222,9 +224,9 @@ func Open(path string, opts ...Option) (*Session, error) {
 	s.jar.mu.Unlock()
 	// Fail now, not at the first save, if the file's directory is missing
 	// or not writable: creating the lock file beside it tells.
-	if err := probeLockFile(target + ".lock"); err != nil {
+	if err := safefile.ProbeLock(target + ".lock"); err != nil {
 		s.closeIdle()
-		return nil, fmt.Errorf("httpsession: open %s: %w", path, err)
+		return nil, fmt.Errorf("httpsession: open %s: %w", path, fileErr(err))
 	}
 	return s, loadErr
 }

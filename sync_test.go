@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/httpsession/httpsession/internal/safefile"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -303,9 +304,9 @@ func TestCloseWaitsForASaveUnderWay(t *testing.T) {
 	s, err := Open(path, WithSaveInterval(0))
 	require.NoError(t, err)
 	// Hold the file's lock, so that the save a response starts waits.
-	target, err := resolvePath(path)
+	target, err := safefile.Resolve(path)
 	require.NoError(t, err)
-	unlock, err := lockFile(context.Background(), target+".lock", time.Minute)
+	unlock, err := safefile.Lock(context.Background(), target+".lock", time.Minute)
 	require.NoError(t, err)
 	ts := sessServer(t, &sessRecorder{}, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Set-Cookie", "sid=1")
@@ -553,7 +554,7 @@ func TestMoreRegressionsFromReview(t *testing.T) {
 		require.NoError(t, b.Save(path))
 		// Make b's file look like a's by identity, time and size, as a
 		// reused inode on a file system with coarse times can.
-		target, err := resolvePath(path)
+		target, err := safefile.Resolve(path)
 		require.NoError(t, err)
 		fi, err := os.Stat(target)
 		require.NoError(t, err)
@@ -678,16 +679,16 @@ func TestSecondReviewRegressions(t *testing.T) {
 	}
 	t.Run("a missing directory and .. skip no check", func(t *testing.T) {
 		dir := t.TempDir()
-		_, err := resolvePath(filepath.Join(dir, "nope") + "/../c.json")
+		err := NewJar().Save(filepath.Join(dir, "nope") + "/../c.json")
 		require.ErrorIs(t, err, fs.ErrNotExist, "as the kernel says")
-		require.Error(t, NewJar().Save(filepath.Join(dir, "nope")+"/../c.json"))
+		require.ErrorIs(t, NewJar().Load(filepath.Join(dir, "nope")+"/../c.json"), fs.ErrNotExist)
 	})
 	t.Run("a path with a trailing slash names no file", func(t *testing.T) {
 		dir := t.TempDir()
 		require.NoError(t, os.WriteFile(filepath.Join(dir, "d.json"), nil, 0o600))
-		_, err := resolvePath(filepath.Join(dir, "d.json") + "/")
-		require.Error(t, err)
-		_, err = resolvePath(filepath.Join(dir, "e.json") + "/")
-		require.Error(t, err)
+		require.ErrorIs(t, NewJar().Save(filepath.Join(dir, "d.json")+"/"), ErrUnsafePath)
+		require.ErrorIs(t, NewJar().Load(filepath.Join(dir, "d.json")+"/"), ErrUnsafePath)
+		require.Error(t, NewJar().Save(filepath.Join(dir, "e.json")+"/"))
+		assert.NoFileExists(t, filepath.Join(dir, "e.json"))
 	})
 }

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"net/url"
 	"os"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/httpsession/httpsession"
+	"github.com/httpsession/httpsession/internal/safefile"
 )
 
 // companions are the files SQLite keeps beside a database: the write-ahead
@@ -155,22 +155,13 @@ func copyFile(ctx context.Context, src, dst string, companion bool, budget *int6
 			return err
 		}
 	}
-	flags := os.O_RDONLY | openNonBlock
-	if companion {
-		flags |= openNoFollow
-	}
-	in, err := os.OpenFile(src, flags, 0)
+	in, fi, err := safefile.Open(src, !companion)
 	if err != nil {
-		return fmt.Errorf("browsercookies: copying %s: %w", src, err)
+		// Not a regular file (a companion: replaced since it was looked
+		// at), or the os package's error.
+		return refused(err, fmt.Sprintf("copying %s", src))
 	}
 	defer in.Close()
-	fi, err := in.Stat()
-	if err != nil {
-		return fmt.Errorf("browsercookies: copying %s: %w", src, err)
-	}
-	if err := notRegular(src, fi); err != nil {
-		return err // replaced since it was looked at
-	}
 	if fi.Size() > *budget {
 		return tooLarge(src)
 	}
@@ -178,18 +169,19 @@ func copyFile(ctx context.Context, src, dst string, companion bool, budget *int6
 	if err != nil {
 		return fmt.Errorf("browsercookies: %w", err)
 	}
-	n, err := io.Copy(out, &ctxReader{ctx: ctx, r: io.LimitReader(in, *budget+1)})
-	if cerr := out.Close(); err == nil {
-		err = cerr
+	n, err := safefile.Copy(ctx, out, in, src, *budget)
+	grew := errors.Is(err, safefile.ErrTooLarge)
+	if cerr := out.Close(); cerr != nil && (err == nil || grew) {
+		err, grew = cerr, false // reported as the copy's own error would be
 	}
 	*budget -= n
 	switch {
+	case grew:
+		return tooLarge(src) // grew while it was copied
 	case err != nil && ctx.Err() != nil:
 		return ctx.Err()
 	case err != nil:
 		return fmt.Errorf("browsercookies: copying %s: %w", src, err)
-	case *budget < 0:
-		return tooLarge(src) // grew while it was copied
 	}
 	return nil
 }
@@ -197,40 +189,26 @@ func copyFile(ctx context.Context, src, dst string, companion bool, budget *int6
 // notRegular returns an error wrapping httpsession.ErrUnsafePath unless fi
 // is a regular file.
 func notRegular(path string, fi fs.FileInfo) error {
-	m := fi.Mode()
-	if m.IsRegular() {
-		return nil
+	if err := safefile.Regular(path, fi); err != nil {
+		return refused(err, "")
 	}
-	kind := "not a regular file"
+	return nil
+}
+
+// refused wraps an error of internal/safefile: a refusal in
+// httpsession.ErrUnsafePath, any other error in doing ("copying path"), if
+// given.
+func refused(err error, doing string) error {
 	switch {
-	case m.IsDir():
-		kind = "a directory"
-	case m&fs.ModeNamedPipe != 0:
-		kind = "a FIFO"
-	case m&fs.ModeSocket != 0:
-		kind = "a socket"
-	case m&fs.ModeDevice != 0:
-		kind = "a device"
-	case m&fs.ModeSymlink != 0:
-		kind = "a symbolic link"
+	case errors.Is(err, safefile.ErrUnsafePath):
+		return fmt.Errorf("browsercookies: %w: %w", httpsession.ErrUnsafePath, err)
+	case doing != "":
+		return fmt.Errorf("browsercookies: %s: %w", doing, err)
 	}
-	return fmt.Errorf("browsercookies: %w: %s is %s", httpsession.ErrUnsafePath, path, kind)
+	return fmt.Errorf("browsercookies: %w", err)
 }
 
 func tooLarge(path string) error {
 	return fmt.Errorf("browsercookies: %w: %s and its companion files are larger than %d MiB, more than a cookie database holds",
 		httpsession.ErrCorrupt, path, MaxDatabaseSize>>20)
-}
-
-// ctxReader ends a copy when its context is done.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c *ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }

@@ -4,7 +4,7 @@ go 1.25.0
 
 require (
 	github.com/godbus/dbus/v5 v5.2.4
-	github.com/httpsession/httpsession v0.1.0
+	github.com/httpsession/httpsession v0.2.0
 	github.com/stretchr/testify v1.11.1
 	golang.org/x/net v0.43.0
 	golang.org/x/sys v0.47.0

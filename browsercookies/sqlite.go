@@ -5,12 +5,12 @@ import (
 	"database/sql"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/httpsession/httpsession/internal/safefile"
 	_ "modernc.org/sqlite" // database/sql driver "sqlite", pure Go
 )
 
@@ -133,18 +133,11 @@ func domainOf(host, field string) (domain string, hostOnly bool, err error) {
 // sqliteHeader checks that the file at path starts as an SQLite database
 // does, without blocking on a FIFO.
 func sqliteHeader(path string) error {
-	f, err := os.OpenFile(path, os.O_RDONLY|openNonBlock, 0)
+	f, _, err := safefile.Open(path, true)
 	if err != nil {
-		return fmt.Errorf("browsercookies: %w", err)
+		return refused(err, "")
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return fmt.Errorf("browsercookies: %w", err)
-	}
-	if err := notRegular(path, fi); err != nil {
-		return err
-	}
 	header := make([]byte, 16)
 	if _, err := io.ReadFull(f, header); err != nil || string(header) != "SQLite format 3\x00" {
 		return fmt.Errorf("browsercookies: %s is not an SQLite database", path)

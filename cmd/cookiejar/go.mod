@@ -3,8 +3,8 @@ module github.com/httpsession/httpsession/cmd/cookiejar
 go 1.25.0
 
 require (
-	github.com/httpsession/httpsession v0.1.0
-	github.com/httpsession/httpsession/browsercookies v0.1.0
+	github.com/httpsession/httpsession v0.2.0
+	github.com/httpsession/httpsession/browsercookies v0.2.0
 	github.com/stretchr/testify v1.11.1
 	modernc.org/sqlite v1.59.0
 )

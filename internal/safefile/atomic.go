@@ -1,6 +1,4 @@
-// Package atomicfile replaces files so that a reader, or a process that
-// restarts after a crash, sees either the old file or the new one, whole.
-package atomicfile
+package safefile
 
 import (
 	"bufio"
@@ -11,25 +9,22 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 )
 
-// ErrNotRegular is returned by WriteFile when path exists and is not a
-// regular file: a device, FIFO, socket, directory or symbolic link is never
-// replaced.
-var ErrNotRegular = errors.New("not a regular file")
-
-// WriteFile replaces the regular file at path with what write produces. It
-// writes a temporary file in the same directory, flushes it to disk,
-// renames it over path and flushes the directory, so that a crash at any
-// instant leaves the old file or the new one, never a torn mix. If anything
-// fails, the old file is left as it was and the temporary file is removed.
-// The temporary file's name is "." + the base name + ".tmp-" + a random
-// suffix: a crash between its creation and the rename leaves it behind.
+// WriteFile replaces the regular file at path with what write produces, so
+// that a reader, or a process that restarts after a crash, sees either the
+// old file or the new one, whole. It writes a temporary file in the same
+// directory, flushes it to disk, renames it over path and flushes the
+// directory. If anything fails, the old file is left as it was and the
+// temporary file is removed. The temporary file's name is "." + the base
+// name + ".tmp-" + digits: a crash between its creation and the rename
+// leaves it behind, for RemoveStaleTemps.
 //
 // A new file gets mode perm. An existing file keeps its mode where that is
 // stricter than perm, and its owner and group where the caller may set
-// them. path must name a regular file or nothing: links are
-// the caller's to resolve.
+// them. path must name a regular file or nothing (ErrNotRegular): links
+// are the caller's to resolve (Resolve).
 func WriteFile(path string, perm fs.FileMode, write func(w io.Writer) error) (err error) {
 	target := path
 	mode := perm
@@ -99,4 +94,35 @@ func syncDir(dir string) error {
 		err = nil // some file systems cannot sync a directory; nothing to do
 	}
 	return errors.Join(err, d.Close())
+}
+
+// tempPrefix is how the names of WriteFile's temporary files for path
+// begin.
+func tempPrefix(path string) string {
+	return "." + filepath.Base(path) + ".tmp-"
+}
+
+// RemoveStaleTemps removes the temporary files that WriteFile calls for
+// path left behind when their process was killed before the rename: they
+// may hold what the file holds. The caller must hold a lock that keeps
+// every WriteFile of path out meanwhile. Only regular files of the
+// caller's are removed; errors are ignored.
+func RemoveStaleTemps(path string) {
+	dir := filepath.Dir(path)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	prefix := tempPrefix(path)
+	for _, de := range entries {
+		// os.CreateTemp puts digits where the pattern has its '*'.
+		suffix, ok := strings.CutPrefix(de.Name(), prefix)
+		if !ok || suffix == "" || strings.Trim(suffix, "0123456789") != "" || !de.Type().IsRegular() {
+			continue
+		}
+		p := filepath.Join(dir, de.Name())
+		if fi, err := os.Lstat(p); err == nil && fi.Mode().IsRegular() && ownedByCaller(fi) {
+			_ = os.Remove(p)
+		}
+	}
 }

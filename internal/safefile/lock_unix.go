@@ -1,6 +1,6 @@
 //go:build unix
 
-package httpsession
+package safefile
 
 import (
 	"context"
@@ -11,21 +11,24 @@ import (
 	"time"
 )
 
-// lockFile takes an exclusive advisory lock (flock) on the lock file at
-// path, waiting up to timeout or until ctx ends. The file is created 0600 if
+// Lock takes an exclusive advisory lock (flock) on the lock file at path,
+// waiting up to timeout (none if timeout is 0) or until ctx ends, and
+// returns the function that releases it. The file is created 0600 if
 // missing, opened without following a link and without blocking, and must
-// be a regular file. The lock dies with the process that holds it.
-func lockFile(ctx context.Context, path string, timeout time.Duration) (unlock func(), err error) {
+// be a regular file that no other user planted in a shared directory
+// (ErrUnsafePath). A lock still held when the wait ends gives an error
+// wrapping ErrLocked. The lock dies with the process that holds it.
+func Lock(ctx context.Context, path string, timeout time.Duration) (unlock func(), err error) {
 	if err := checkLockPath(path); err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR|openNoFollow|syscall.O_CLOEXEC, filePerm)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR|openNoFollow|openNonBlock|syscall.O_CLOEXEC, lockPerm)
 	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
 	fi, err := f.Stat()
 	if err == nil {
-		err = regular(path, fi)
+		err = Regular(path, fi)
 	}
 	if err != nil {
 		_ = f.Close()
@@ -37,7 +40,6 @@ func lockFile(ctx context.Context, path string, timeout time.Duration) (unlock f
 		defer cancel()
 	}
 	fd := int(f.Fd())
-	const retry = 5 * time.Millisecond
 	for {
 		err := syscall.Flock(fd, syscall.LOCK_EX|syscall.LOCK_NB)
 		if err == nil {
@@ -50,8 +52,8 @@ func lockFile(ctx context.Context, path string, timeout time.Duration) (unlock f
 		select {
 		case <-ctx.Done():
 			_ = f.Close()
-			return nil, fmt.Errorf("%w: %s held by another process (%v)", ErrLocked, path, ctx.Err())
-		case <-time.After(retry):
+			return nil, locked(path, ctx.Err())
+		case <-time.After(lockRetry):
 		}
 	}
 }

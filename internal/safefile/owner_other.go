@@ -1,12 +1,11 @@
 //go:build !unix
 
-package httpsession
+package safefile
 
-import "io/fs"
-
-// openNoFollow is zero where the system has no such open flags; resolvePath
-// and the checks after each open still refuse what is not a regular file.
-const openNoFollow = 0
+import (
+	"io/fs"
+	"os"
+)
 
 // linkAllowed follows every link where there is no protected_symlinks rule
 // to follow.
@@ -18,3 +17,6 @@ func ownerAllowed(string, fs.FileInfo) error { return nil }
 // ownedByCaller cannot tell owners apart here; the caller's own directory
 // is assumed.
 func ownedByCaller(fs.FileInfo) bool { return true }
+
+// keepOwner does nothing where files have no Unix owner.
+func keepOwner(*os.File, fs.FileInfo, string) {}

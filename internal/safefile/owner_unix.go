@@ -1,18 +1,13 @@
 //go:build unix
 
-package httpsession
+package safefile
 
 import (
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"syscall"
 )
-
-// openNoFollow makes an open fail on a symbolic link instead of following
-// it, and return at once on a FIFO instead of waiting for a writer.
-const openNoFollow = syscall.O_NOFOLLOW | syscall.O_NONBLOCK
 
 // linkAllowed applies Linux's protected_symlinks rule to the link at p: in
 // a world-writable sticky directory, a link is followed only if its owner
@@ -29,13 +24,14 @@ func ownerAllowed(p string, fi fs.FileInfo) error {
 	return plantedCheck(p, fi, "a file")
 }
 
+// plantedCheck refuses fi, the file or link at p that is what, if another
+// user planted it in a world-writable sticky directory.
 func plantedCheck(p string, fi fs.FileInfo, what string) error {
 	dir, err := os.Stat(filepath.Dir(p))
 	if err != nil {
 		return err
 	}
-	dm := dir.Mode()
-	if dm&fs.ModeSticky == 0 || dm.Perm()&0o002 == 0 {
+	if !shared(dir) {
 		return nil
 	}
 	st, ok1 := fi.Sys().(*syscall.Stat_t)
@@ -46,11 +42,35 @@ func plantedCheck(p string, fi fs.FileInfo, what string) error {
 	if st.Uid == uint32(os.Geteuid()) || st.Uid == dst.Uid {
 		return nil
 	}
-	return fmt.Errorf("%w: %s is %s owned by another user (uid %d) in a shared directory", ErrUnsafePath, p, what, st.Uid)
+	return unsafePath("%s is %s owned by another user (uid %d) in a shared directory", p, what, st.Uid)
+}
+
+// shared reports whether dir is world-writable and sticky, as /tmp is.
+func shared(dir fs.FileInfo) bool {
+	m := dir.Mode()
+	return m&fs.ModeSticky != 0 && m.Perm()&0o002 != 0
 }
 
 // ownedByCaller reports whether the caller owns the file.
 func ownedByCaller(fi fs.FileInfo) bool {
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	return ok && st.Uid == uint32(os.Geteuid())
+}
+
+// keepOwner gives the new file the owner and group of the file it replaces,
+// where the caller may (root saving another user's file): otherwise the
+// owner could no longer read their own file. It is best effort.
+//
+// Never in a world-writable sticky directory (/tmp): there a file of
+// another user's may have been planted, and giving them the new file would
+// give them its content.
+func keepOwner(f *os.File, old fs.FileInfo, dir string) {
+	st, ok := old.Sys().(*syscall.Stat_t)
+	if !ok || (int(st.Uid) == os.Geteuid() && int(st.Gid) == os.Getegid()) {
+		return
+	}
+	if d, err := os.Stat(dir); err != nil || shared(d) {
+		return
+	}
+	_ = f.Chown(int(st.Uid), int(st.Gid))
 }
