@@ -46,60 +46,82 @@ const maxFormPage = 256 << 10
 func FormLogin(page string, fields url.Values) LoginFunc {
 	fields = maps.Clone(fields)
 	return func(ctx context.Context, s *Session) error {
-		resp, err := s.Get(ctx, page)
-		if err != nil {
-			return fmt.Errorf("%w: the login page: %w", ErrLoginFailed, err)
+		accepted, err := submitForm(ctx, s, page, fields)
+		if accepted {
+			// The form was taken (the POST was redirected onward), yet the
+			// login form came back at the end of the redirects: the
+			// session ended between the two, as when a server drops every
+			// session at that moment. Once more, for that new end.
+			_, err = submitForm(ctx, s, page, fields)
 		}
-		doc, err := readPage(resp)
-		if err != nil {
-			return fmt.Errorf("%w: the login page: %w", ErrLoginFailed, err)
-		}
-		if resp.StatusCode >= 400 {
-			return fmt.Errorf("%w: the login page answered %s", ErrLoginFailed, resp.Status)
-		}
-		pageURL := resp.Request.URL
-		if s.login != nil {
-			p := pageURL.Path
-			s.login.page.Store(&p)
-		}
-		f := findLoginForm(doc)
-		if f == nil {
-			return fmt.Errorf("%w: no login form on the page", ErrLoginFailed)
-		}
-		values := f.values()
-		for name, vs := range fields {
-			values[name] = slices.Clone(vs)
-		}
-		action, err := pageURL.Parse(f.action)
-		if err != nil || !isWebScheme(action.Scheme) {
-			return fmt.Errorf("%w: the login form's action is not a web address", ErrLoginFailed)
-		}
-		// The form goes with the very cookies it was made for (a CSRF
-		// token's cookie above all): the jar may be shared with other
-		// goroutines and processes, whose answers can change it meanwhile.
-		pin := Cookies(pageCookies(resp)...)
-		if f.method == http.MethodGet {
-			a := *action
-			a.RawQuery = values.Encode()
-			resp, err = s.Get(ctx, a.String(), pin)
-		} else {
-			resp, err = s.PostForm(ctx, action.String(), values, pin)
-		}
-		if err != nil {
-			return fmt.Errorf("%w: sending the login form: %w", ErrLoginFailed, err)
-		}
-		answer, err := readPage(resp)
-		if err != nil {
-			return fmt.Errorf("%w: the login's answer: %w", ErrLoginFailed, err)
-		}
-		if resp.StatusCode >= 400 {
-			return fmt.Errorf("%w: the login answered %s", ErrLoginFailed, resp.Status)
-		}
-		if again := findLoginForm(answer); again != nil && again.password && slices.Equal(again.names(), f.names()) {
-			return fmt.Errorf("%w: the login form came back", ErrLoginFailed)
-		}
-		return nil
+		return err
 	}
+}
+
+// errFormCameBack is FormLogin's error for a login answered by its form.
+var errFormCameBack = fmt.Errorf("%w: the login form came back", ErrLoginFailed)
+
+// submitForm logs in once through the form of page. accepted reports a
+// login whose POST was answered by a redirect (the form was taken) but
+// whose redirects ended on the login form again.
+func submitForm(ctx context.Context, s *Session, page string, fields url.Values) (accepted bool, err error) {
+	resp, err := s.Get(ctx, page)
+	if err != nil {
+		return false, fmt.Errorf("%w: the login page: %w", ErrLoginFailed, err)
+	}
+	doc, err := readPage(resp)
+	if err != nil {
+		return false, fmt.Errorf("%w: the login page: %w", ErrLoginFailed, err)
+	}
+	if resp.StatusCode >= 400 {
+		return false, fmt.Errorf("%w: the login page answered %s", ErrLoginFailed, resp.Status)
+	}
+	pageURL := resp.Request.URL
+	if s.login != nil {
+		p := pageURL.Path
+		s.login.page.Store(&p)
+	}
+	f := findLoginForm(doc)
+	if f == nil {
+		return false, fmt.Errorf("%w: no login form on the page", ErrLoginFailed)
+	}
+	values := f.values()
+	for name, vs := range fields {
+		values[name] = slices.Clone(vs)
+	}
+	action, err := pageURL.Parse(f.action)
+	if err != nil || !isWebScheme(action.Scheme) {
+		return false, fmt.Errorf("%w: the login form's action is not a web address", ErrLoginFailed)
+	}
+	// The form goes with the very cookies it was made for (a CSRF token's
+	// cookie above all): the jar may be shared with other goroutines and
+	// processes, whose answers can change it meanwhile.
+	pin := Cookies(pageCookies(resp)...)
+	if f.method == http.MethodGet {
+		a := *action
+		a.RawQuery = values.Encode()
+		resp, err = s.Get(ctx, a.String(), pin)
+	} else {
+		resp, err = s.PostForm(ctx, action.String(), values, pin)
+	}
+	if err != nil {
+		return false, fmt.Errorf("%w: sending the login form: %w", ErrLoginFailed, err)
+	}
+	answer, err := readPage(resp)
+	if err != nil {
+		return false, fmt.Errorf("%w: the login's answer: %w", ErrLoginFailed, err)
+	}
+	if resp.StatusCode >= 400 {
+		return false, fmt.Errorf("%w: the login answered %s", ErrLoginFailed, resp.Status)
+	}
+	if again := findLoginForm(answer); again != nil && again.password && slices.Equal(again.names(), f.names()) {
+		first := resp
+		for first.Request != nil && first.Request.Response != nil {
+			first = first.Request.Response
+		}
+		return first != resp && first.StatusCode >= 300 && first.StatusCode < 400, errFormCameBack
+	}
+	return false, nil
 }
 
 // pageCookies returns the cookies a page was made with: those its request

@@ -32,6 +32,7 @@ type formSite struct {
 	logins   int    // successful ones
 	onForm   func() // called while the form is served, if set
 	status   int    // if set, every login POST answers this
+	endOnce  bool   // end every session right after the next login
 }
 
 func newFormSite(t *testing.T) (*formSite, string) {
@@ -78,6 +79,10 @@ func (f *formSite) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 			f.logins++
 			http.SetCookie(w, &http.Cookie{Name: "sessionid", Value: fmt.Sprintf("s%d-%d", f.epoch, f.logins), Path: "/"})
+			if f.endOnce {
+				f.endOnce = false
+				f.epoch++
+			}
 			next := r.PostFormValue("next")
 			if next == "" {
 				next = "/private/"
@@ -180,6 +185,21 @@ func TestFormLoginRefusals(t *testing.T) {
 			assert.NotContains(t, err.Error(), "nope", "no field value in an error")
 		})
 	}
+}
+
+// A session that ends between the login's POST and the page it redirects
+// to (the server dropped every session at that moment) is not a failed
+// login: the form was taken, so FormLogin logs in once more.
+func TestFormLoginAgainWhenTheSessionEndsDuringIt(t *testing.T) {
+	site, base := newFormSite(t)
+	site.endOnce = true
+	s := sessNew(t, WithBaseURL(base), WithLogin(FormLogin("/accounts/login/", aliceFields)))
+	body, err := getPrivate(s)
+	require.NoError(t, err)
+	assert.Equal(t, "private", body)
+	posts, logins := site.counts()
+	assert.Equal(t, 2, posts)
+	assert.Equal(t, 2, logins)
 }
 
 // The form is posted with the very cookies it was made for: another

@@ -61,6 +61,15 @@ type loginFailure struct {
 	failures int
 }
 
+// roundError is the error of a login round that neither logged in nor
+// failed to log in: taking another process's login went wrong (Redis out
+// of reach, a file that cannot be read). It wraps ErrLoggedOut, and starts
+// no backoff.
+type roundError struct{ err error }
+
+func (e *roundError) Error() string   { return e.err.Error() }
+func (e *roundError) Unwrap() []error { return []error{e.err, ErrLoggedOut} }
+
 func (e *loginFailure) Error() string   { return e.err.Error() }
 func (e *loginFailure) Unwrap() []error { return []error{e.err, ErrLoggedOut} }
 
@@ -237,6 +246,7 @@ func (r *loginRoom) finish(call *loginCall, taken bool, err error) {
 	defer r.mu.Unlock()
 	r.inflight = nil
 	var lf *loginFailure
+	var re *roundError
 	switch {
 	case err == nil:
 		r.gen++
@@ -244,6 +254,8 @@ func (r *loginRoom) finish(call *loginCall, taken bool, err error) {
 		r.failures, r.lastErr, r.retryAt = 0, nil, time.Time{}
 	case r.isStopped():
 		err = fmt.Errorf("%w: the login was cancelled", ErrClosed)
+	case errors.As(err, &re):
+		// Handed to the waiters as it is.
 	case errors.As(err, &lf) && !lf.until.IsZero():
 		// A backoff recorded for everyone sharing the login.
 		r.failures, r.retryAt, r.lastErr = lf.failures, lf.until, lf.err
@@ -294,7 +306,9 @@ func (r *loginRoom) run(ctx context.Context) (taken bool, err error) {
 			err = rerr
 		}
 		if err != nil {
-			return false, failed(fmt.Errorf("taking another process's login: %w", err))
+			// Not a failed login: no backoff, and the next request
+			// that needs a login tries again.
+			return false, &roundError{fmt.Errorf("httpsession: taking another process's login: %w", err)}
 		}
 		r.mu.Lock()
 		r.remote = rec.Generation
