@@ -151,21 +151,16 @@ func (r *loginRoom) loggedOut(resp *http.Response) bool {
 	return resp.Request != nil && resp.Request.Response != nil && holdsLoginForm(resp)
 }
 
-// replayable returns a copy of req to send again, or an error wrapping
-// ErrLoggedOut if its body cannot be sent again.
+// replayable returns a copy of req to send again (see rewind), or an
+// error wrapping ErrLoggedOut if its body cannot be sent again.
 func replayable(req *http.Request) (*http.Request, error) {
-	next := req.Clone(req.Context())
-	if req.Body == nil || req.Body == http.NoBody {
-		return next, nil
-	}
-	if req.GetBody == nil {
+	if req.Body != nil && req.Body != http.NoBody && req.GetBody == nil {
 		return nil, fmt.Errorf("%w: the request's body cannot be sent again after a login (set http.Request.GetBody)", ErrLoggedOut)
 	}
-	body, err := req.GetBody()
+	next, err := rewind(req)
 	if err != nil {
 		return nil, fmt.Errorf("%w: the request's body cannot be sent again: %w", ErrLoggedOut, err)
 	}
-	next.Body = body
 	return next, nil
 }
 
