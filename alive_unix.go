@@ -4,6 +4,7 @@ package httpsession
 
 import (
 	"errors"
+	"os"
 	"syscall"
 )
 
@@ -16,4 +17,16 @@ func processAlive(pid int) bool {
 	}
 	err := syscall.Kill(pid, 0)
 	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
+// hostID names this host, and its process id namespace when the system
+// says (Linux): a lease holder's process id is looked up only by a
+// process that shares both, so that two containers with one host name and
+// their own process ids never take each other's lease for dead.
+func hostID() string {
+	host, _ := os.Hostname()
+	if ns, err := os.Readlink("/proc/self/ns/pid"); err == nil {
+		host += " " + ns
+	}
+	return host
 }

@@ -3,7 +3,9 @@ package httpsession
 import (
 	"context"
 	"errors"
+	"math"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -75,10 +77,11 @@ func WithLogin(login LoginFunc) Option {
 //   - an answer redirected to the page of the session's FormLogin (its
 //     path, with or without a trailing slash, any query), once that
 //     login has run;
-//   - before that, an answer that was redirected to an HTML page holding
-//     a form with a password field: a login form. Only the first 256 KiB
-//     of such a page are looked at; the caller reads the whole body as
-//     usual.
+//   - until a login page is known (FormLogin's, or the first one found
+//     this way), an answer that was redirected to an HTML page holding a
+//     form with a password field: a login form. Only the first 256 KiB of
+//     such a page are looked at, and put back: the caller reads the whole
+//     body as usual. From then on, a redirect to that page's path counts.
 //
 // A site that answers a logged-out request with a login form and no
 // redirect, or a JSON error, needs its own test here.
@@ -95,8 +98,14 @@ func WithLoggedOut(detect func(resp *http.Response) bool) Option {
 // A response that was not redirected (the login page asked for by name)
 // does not count; with WithMaxRedirects(0), a redirect whose Location has
 // that path does.
+//
+// path may also be a whole URL, as given to FormLogin: its path is used,
+// its query ignored. An empty path matches nothing.
 func RedirectedTo(path string) func(resp *http.Response) bool {
-	return func(resp *http.Response) bool { return redirectedTo(resp, path) }
+	if u, err := url.Parse(path); err == nil {
+		path = u.Path
+	}
+	return func(resp *http.Response) bool { return path != "" && redirectedTo(resp, path) }
 }
 
 // redirectedTo is RedirectedTo's test.
@@ -162,8 +171,11 @@ type LoginRecord struct {
 // already holds.
 func NextGeneration(prev uint64, now time.Time) uint64 {
 	n := now.UnixNano()
-	if n > 0 && uint64(n) > prev {
+	switch {
+	case n > 0 && uint64(n) > prev:
 		return uint64(n)
+	case prev == math.MaxUint64:
+		return prev // never back to 0, whatever a hostile record says
 	}
 	return prev + 1
 }
@@ -203,9 +215,11 @@ const (
 // WithLoginBackoff sets how long logins stop after a failed one: first
 // after the first failure, doubling with each failure in a row up to limit,
 // each with up to half of it again as random jitter (so the first wait is
-// between first and 1.5 × first). The defaults are DefaultLoginBackoff and
-// DefaultMaxLoginBackoff. A first of zero or less keeps the default, and a
-// limit below first is first.
+// between first and 1.5 × first, and the longest between limit and 1.5 ×
+// limit). A retry time that another process recorded further away than
+// that (its clock, or this one, jumped) counts as that far. The defaults
+// are DefaultLoginBackoff and DefaultMaxLoginBackoff. A first of zero or
+// less keeps the default, and a limit below first is first.
 func WithLoginBackoff(first, limit time.Duration) Option {
 	return func(c *sessionConfig) {
 		if first > 0 {

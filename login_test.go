@@ -328,16 +328,22 @@ func TestLoginThatFailsIsReturnedToEveryWaiterAndBacksOff(t *testing.T) {
 func TestLoginBackoffDoublesWithJitter(t *testing.T) {
 	r := &loginRoom{first: time.Second, limit: time.Minute}
 	for range 100 {
-		for failures, want := range map[int]time.Duration{1: time.Second, 2: 2 * time.Second, 6: 32 * time.Second} {
+		for failures, want := range map[int]time.Duration{1: time.Second, 2: 2 * time.Second, 6: 32 * time.Second, 7: time.Minute, 1000: time.Minute} {
 			d := r.backoff(failures)
-			assert.GreaterOrEqual(t, d, want, "at least the doubled wait")
+			assert.GreaterOrEqual(t, d, want, "at least the doubled wait, capped")
 			assert.LessOrEqual(t, d, want*3/2, "jitter of half of it at most")
 		}
-		assert.Equal(t, time.Minute, r.backoff(7), "capped")
-		assert.Equal(t, time.Minute, r.backoff(1000))
 	}
+	assert.Equal(t, 90*time.Second, r.longestWait())
 	r = &loginRoom{first: 2 * time.Second, limit: time.Second}
-	assert.Equal(t, 2*time.Second, r.backoff(3), "a limit below the first wait is the first wait")
+	assert.LessOrEqual(t, r.backoff(3), 3*time.Second, "a limit below the first wait is the first wait")
+	// Jitter at the cap too: workers that failed together come back apart.
+	r = &loginRoom{first: time.Second, limit: time.Second}
+	seen := map[time.Duration]bool{}
+	for range 20 {
+		seen[r.backoff(50)] = true
+	}
+	assert.Greater(t, len(seen), 1)
 }
 
 // A login that returns nil but leaves the session logged out (a form

@@ -95,8 +95,12 @@ func submitForm(ctx context.Context, s *Session, page string, fields url.Values)
 	}
 	// The form goes with the very cookies it was made for (a CSRF token's
 	// cookie above all): the jar may be shared with other goroutines and
-	// processes, whose answers can change it meanwhile.
-	pin := Cookies(pageCookies(resp)...)
+	// processes, whose answers can change it meanwhile. Only to the page's
+	// own origin: another host gets what the jar gives it, by its rules.
+	var pin RequestOption
+	if strings.EqualFold(action.Scheme, pageURL.Scheme) && strings.EqualFold(action.Host, pageURL.Host) {
+		pin = Cookies(pageCookies(resp)...)
+	}
 	if f.method == http.MethodGet {
 		a := *action
 		a.RawQuery = values.Encode()
@@ -115,13 +119,28 @@ func submitForm(ctx context.Context, s *Session, page string, fields url.Values)
 		return false, fmt.Errorf("%w: the login answered %s", ErrLoginFailed, resp.Status)
 	}
 	if again := findLoginForm(answer); again != nil && again.password && slices.Equal(again.names(), f.names()) {
-		first := resp
-		for first.Request != nil && first.Request.Response != nil {
-			first = first.Request.Response
-		}
-		return first != resp && first.StatusCode >= 300 && first.StatusCode < 400, errFormCameBack
+		return movedOn(resp, pageURL, action), errFormCameBack
 	}
 	return false, nil
+}
+
+// movedOn reports whether the answer to a login form was redirected to a
+// page other than the login page (the form was taken) before its redirects
+// came back to the form. A site that answers a wrong password by a
+// redirect to its login page (/login?error) did not move on.
+func movedOn(resp *http.Response, page, action *url.URL) bool {
+	first := resp
+	for first.Request != nil && first.Request.Response != nil {
+		first = first.Request.Response
+	}
+	if first == resp || first.StatusCode < 300 || first.StatusCode >= 400 {
+		return false
+	}
+	loc, err := first.Location()
+	if err != nil {
+		return false
+	}
+	return !samePath(loc.Path, page.Path) && !samePath(loc.Path, action.Path)
 }
 
 // pageCookies returns the cookies a page was made with: those its request
@@ -159,15 +178,54 @@ func pageCookies(resp *http.Response) []*http.Cookie {
 	return out
 }
 
+// maxFormDepth bounds how deeply the elements of a page FormLogin parses
+// nest: the HTML parser's cost grows with the square of the depth, and no
+// login page nests anywhere near this.
+const maxFormDepth = 1024
+
 // readPage reads up to maxFormPage of an answer, closes it and parses it as
-// HTML (an answer that is not HTML parses to a document without forms).
+// HTML (an answer that is not HTML parses to a document without forms). A
+// page nested deeper than maxFormDepth is refused before it is parsed.
 func readPage(resp *http.Response) (*html.Node, error) {
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxFormPage))
 	if err != nil {
 		return nil, err
 	}
+	if tooDeep(body) {
+		return nil, fmt.Errorf("the page nests its elements more than %d deep", maxFormDepth)
+	}
 	return html.Parse(bytes.NewReader(body))
+}
+
+// tooDeep reports whether the elements of an HTML text nest deeper than
+// maxFormDepth, counting start tags less end tags (void elements and
+// self-closing tags open nothing).
+func tooDeep(body []byte) bool {
+	z := html.NewTokenizer(bytes.NewReader(body))
+	depth := 0
+	for {
+		switch z.Next() {
+		case html.ErrorToken:
+			return false
+		case html.StartTagToken:
+			name, _ := z.TagName()
+			if !voidElements[atom.Lookup(name)] {
+				if depth++; depth > maxFormDepth {
+					return true
+				}
+			}
+		case html.EndTagToken:
+			depth = max(depth-1, 0)
+		}
+	}
+}
+
+// voidElements have no end tag (HTML Living Standard §13.1.2).
+var voidElements = map[atom.Atom]bool{
+	atom.Area: true, atom.Base: true, atom.Br: true, atom.Col: true, atom.Embed: true,
+	atom.Hr: true, atom.Img: true, atom.Input: true, atom.Link: true, atom.Meta: true,
+	atom.Source: true, atom.Track: true, atom.Wbr: true,
 }
 
 // htmlForm is a form of a page: where it goes and its fields.
@@ -207,12 +265,7 @@ func (f *htmlForm) names() []string {
 // findLoginForm returns the form of doc that holds a password field, else
 // its only form, else nil.
 func findLoginForm(doc *html.Node) *htmlForm {
-	var forms []*htmlForm
-	for n := range doc.Descendants() {
-		if n.Type == html.ElementNode && n.DataAtom == atom.Form {
-			forms = append(forms, readForm(n))
-		}
-	}
+	forms := readForms(doc)
 	for _, f := range forms {
 		if f.password {
 			return f
@@ -224,58 +277,95 @@ func findLoginForm(doc *html.Node) *htmlForm {
 	return nil
 }
 
-// readForm reads a form element's action, method and fields.
-func readForm(form *html.Node) *htmlForm {
-	f := &htmlForm{action: attr(form, "action"), method: http.MethodPost}
-	if !strings.EqualFold(attr(form, "method"), "post") {
-		f.method = http.MethodGet
+// readForms reads the forms of doc, in one pass: each one's action, method
+// and fields, a field being a form's when it sits inside it, or when its
+// form attribute names the form's id (then wherever it sits).
+func readForms(doc *html.Node) []*htmlForm {
+	var forms []*htmlForm
+	byNode := make(map[*html.Node]*htmlForm)
+	byID := make(map[string]*htmlForm)
+	clicked := make(map[*htmlForm]bool) // a named submit button counts as the one clicked
+	for n := range doc.Descendants() {
+		if n.Type != html.ElementNode {
+			continue
+		}
+		if n.DataAtom == atom.Form {
+			f := &htmlForm{action: attr(n, "action"), method: http.MethodPost}
+			if !strings.EqualFold(attr(n, "method"), "post") {
+				f.method = http.MethodGet
+			}
+			forms = append(forms, f)
+			byNode[n] = f
+			if id := attr(n, "id"); id != "" && byID[id] == nil {
+				byID[id] = f
+			}
+		}
 	}
-	clicked := false // a named submit button counts as the one clicked
-	for n := range form.Descendants() {
+	if len(forms) == 0 {
+		return nil
+	}
+	for n := range doc.Descendants() {
 		if n.Type != html.ElementNode || hasAttr(n, "disabled") {
 			continue
 		}
-		name := attr(n, "name")
-		switch n.DataAtom {
-		case atom.Input:
-			typ := strings.ToLower(attr(n, "type"))
-			if typ == "password" {
-				f.password = true
-			}
-			if name == "" {
-				continue
-			}
-			value := attr(n, "value")
-			switch typ {
-			case "checkbox", "radio":
-				if value == "" {
-					value = "on"
-				}
-				f.fields = append(f.fields, formField{name, value, hasAttr(n, "checked")})
-			case "submit", "image":
-				f.fields = append(f.fields, formField{name, value, !clicked})
-				clicked = true
-			case "button", "reset", "file":
-				f.fields = append(f.fields, formField{name, value, false})
-			default:
-				f.fields = append(f.fields, formField{name, value, true})
-			}
-		case atom.Button:
-			if name != "" && (attr(n, "type") == "" || strings.EqualFold(attr(n, "type"), "submit")) {
-				f.fields = append(f.fields, formField{name, attr(n, "value"), !clicked})
-				clicked = true
-			}
-		case atom.Textarea:
-			if name != "" {
-				f.fields = append(f.fields, formField{name, text(n), true})
-			}
-		case atom.Select:
-			if name != "" {
-				f.fields = append(f.fields, selected(n, name)...)
+		var f *htmlForm
+		if owner, ok := attrOK(n, "form"); ok {
+			f = byID[owner]
+		} else {
+			for p := n.Parent; p != nil && f == nil; p = p.Parent {
+				f = byNode[p]
 			}
 		}
+		if f != nil {
+			clicked[f] = f.add(n, clicked[f])
+		}
 	}
-	return f
+	return forms
+}
+
+// add adds the field n, if it is one, to the form; clicked reports that a
+// submit button was met before, and add returns whether one has now.
+func (f *htmlForm) add(n *html.Node, clicked bool) bool {
+	name := attr(n, "name")
+	switch n.DataAtom {
+	case atom.Input:
+		typ := strings.ToLower(attr(n, "type"))
+		if typ == "password" {
+			f.password = true
+		}
+		if name == "" {
+			return clicked
+		}
+		value := attr(n, "value")
+		switch typ {
+		case "checkbox", "radio":
+			if value == "" {
+				value = "on"
+			}
+			f.fields = append(f.fields, formField{name, value, hasAttr(n, "checked")})
+		case "submit", "image":
+			f.fields = append(f.fields, formField{name, value, !clicked})
+			return true
+		case "button", "reset", "file":
+			f.fields = append(f.fields, formField{name, value, false})
+		default:
+			f.fields = append(f.fields, formField{name, value, true})
+		}
+	case atom.Button:
+		if name != "" && (attr(n, "type") == "" || strings.EqualFold(attr(n, "type"), "submit")) {
+			f.fields = append(f.fields, formField{name, attr(n, "value"), !clicked})
+			return true
+		}
+	case atom.Textarea:
+		if name != "" {
+			f.fields = append(f.fields, formField{name, text(n), true})
+		}
+	case atom.Select:
+		if name != "" {
+			f.fields = append(f.fields, selected(n, name)...)
+		}
+	}
+	return clicked
 }
 
 // selected returns what a select element submits: its selected options,

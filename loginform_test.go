@@ -202,6 +202,74 @@ func TestFormLoginAgainWhenTheSessionEndsDuringIt(t *testing.T) {
 	assert.Equal(t, 2, logins)
 }
 
+// A site that answers a wrong password with a redirect to its login page
+// (Spring Security's /login?error) gets one POST, not two.
+func TestWrongPasswordRedirectedToTheFormIsOnePost(t *testing.T) {
+	var posts int
+	var mu sync.Mutex
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			mu.Lock()
+			posts++
+			mu.Unlock()
+			http.Redirect(w, r, "/login?error", http.StatusFound)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprint(w, `<form method=post action=/login><input name=u><input type=password name=p></form>`)
+	}))
+	t.Cleanup(ts.Close)
+	s := sessNew(t, WithBaseURL(ts.URL))
+	err := FormLogin("/login", url.Values{"u": {"a"}, "p": {"wrong"}})(context.Background(), s)
+	require.ErrorIs(t, err, ErrLoginFailed)
+	assert.Equal(t, 1, posts)
+}
+
+// The page's cookies are pinned to a form posted to the page's own origin
+// only: a form whose action is another host gets what the jar gives it.
+func TestFormLoginPinsCookiesToItsOwnOriginOnly(t *testing.T) {
+	var got string
+	collect := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = r.Header.Get("Cookie")
+		http.Redirect(w, r, "/done", http.StatusFound)
+	}))
+	t.Cleanup(collect.Close)
+	page := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.SetCookie(w, &http.Cookie{Name: "apikey", Value: "TOPSECRET"})
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprintf(w, `<form method=post action="%s/collect"><input type=password name=p></form>`, strings.Replace(collect.URL, "127.0.0.1", "localhost", 1))
+	}))
+	t.Cleanup(page.Close)
+	s := sessNew(t, WithBaseURL(page.URL))
+	_ = FormLogin("/login", url.Values{"p": {"x"}})(context.Background(), s)
+	assert.NotContains(t, got, "TOPSECRET")
+}
+
+// Fields outside a form that name it with their form attribute are its
+// (HTML Living Standard §4.10.17.3, the form owner).
+func TestFormOwnerAttribute(t *testing.T) {
+	doc, err := xhtml.Parse(strings.NewReader(`<form id=f method=post><input type=password name=p></form>
+<input form=f type=hidden name=csrf value=T><form id=g><input form=f name=u value=v><input name=q></form>`))
+	require.NoError(t, err)
+	f := findLoginForm(doc)
+	require.NotNil(t, f)
+	assert.Equal(t, url.Values{"p": {""}, "csrf": {"T"}, "u": {"v"}}, f.values())
+}
+
+// A page nested deeper than any login page is refused before the quadratic
+// parse, within the login's time.
+func TestDeeplyNestedLoginPageIsRefused(t *testing.T) {
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprint(w, strings.Repeat("<div>", 50000))
+	}))
+	t.Cleanup(ts.Close)
+	s := sessNew(t, WithBaseURL(ts.URL))
+	err := FormLogin("/login", nil)(context.Background(), s)
+	require.ErrorIs(t, err, ErrLoginFailed)
+	assert.ErrorContains(t, err, "nests its elements")
+}
+
 // The form is posted with the very cookies it was made for: another
 // process's answer that changes the shared csrftoken between the page and
 // the POST does not break the login.
@@ -338,4 +406,54 @@ func TestFindLoginFormPicksThePasswordForm(t *testing.T) {
 	assert.Nil(t, parse(`<form action=/a></form><form action=/b></form>`), "two forms, none with a password field")
 	assert.Equal(t, "/only", parse(`<form action=/only><input name=pin></form>`).action, "the only form")
 	assert.Nil(t, parse(`<p>no form</p>`))
+}
+
+// A login that fails on the network (its page is down) fails the request
+// with ErrLoginFailed and ErrLoggedOut and says so, rather than reading as
+// a failure of the request itself.
+func TestLoginThatCannotReachItsPageSaysSo(t *testing.T) {
+	down := httptest.NewServer(http.NotFoundHandler())
+	downURL := down.URL
+	down.Close()
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusUnauthorized) }))
+	t.Cleanup(ts.Close)
+	s := sessNew(t, WithBaseURL(ts.URL), WithLogin(FormLogin(downURL+"/login", aliceFields)))
+	for range 2 { // the failure, then the backoff
+		_, err := s.Get(context.Background(), "/private")
+		require.ErrorIs(t, err, ErrLoginFailed)
+		require.ErrorIs(t, err, ErrLoggedOut)
+		assert.ErrorContains(t, err, "login failed: the login page")
+	}
+}
+
+// Once a login page is known (found by the first look at a redirected
+// page), later answers are judged by their path: no body is read again.
+func TestTheLoginPageFoundIsRemembered(t *testing.T) {
+	site, base := newFormSite(t)
+	var calls int
+	login := func(ctx context.Context, s *Session) error { // no FormLogin
+		calls++
+		resp, err := s.Get(ctx, "/accounts/login/")
+		if err != nil {
+			return err
+		}
+		drain(resp)
+		token, _ := s.Cookie("csrftoken")
+		resp, err = s.PostForm(ctx, "/accounts/login/", url.Values{"username": {"alice"}, "password": {"pw"},
+			"csrfmiddlewaretoken": {token.Value}, "remember": {"on"}, "lang": {"fr"}})
+		if err != nil {
+			return err
+		}
+		drain(resp)
+		return nil
+	}
+	s := sessNew(t, WithBaseURL(base), WithLogin(login))
+	_, err := getPrivate(s)
+	require.NoError(t, err)
+	require.NotNil(t, s.login.page.Load())
+	assert.Equal(t, "/accounts/login/", *s.login.page.Load())
+	site.end()
+	_, err = getPrivate(s)
+	require.NoError(t, err)
+	assert.Equal(t, 2, calls)
 }

@@ -126,7 +126,7 @@ func TestLoginLeaseIsTakenOverFromADeadOrLateHolder(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("process ids")
 	}
-	host, _ := os.Hostname()
+	host := hostID()
 	dead := exec.Command("true")
 	require.NoError(t, dead.Run())
 	for _, tc := range []struct {
@@ -168,7 +168,7 @@ func TestLostFileLeaseRecordsNothing(t *testing.T) {
 	f := &fileLoginLock{s: s, target: path}
 	_, release, err := f.AcquireLogin(context.Background(), time.Minute)
 	require.NoError(t, err)
-	host, _ := os.Hostname()
+	host := hostID()
 	writeLease(t, path, loginHold{Owner: "other", Host: host, PID: os.Getpid(), Until: time.Now().Add(time.Hour)})
 	require.ErrorIs(t, release(&LoginRecord{Generation: 9}), ErrLeaseLost)
 	lf, err := readLoginFile(path + ".login")
@@ -198,6 +198,35 @@ func TestNextGenerationNeverGoesBack(t *testing.T) {
 	assert.Equal(t, g+1, NextGeneration(g, now.Add(-time.Hour)), "a clock that went back")
 	assert.Equal(t, uint64(1), NextGeneration(0, time.Unix(0, 0)))
 	assert.Equal(t, uint64(math.MaxUint64), NextGeneration(math.MaxUint64-1, now))
+	assert.Equal(t, uint64(math.MaxUint64), NextGeneration(math.MaxUint64, now), "never back to 0")
+}
+
+// A retry time recorded far in the future (a clock that jumped, a hostile
+// file) holds logins for the longest backoff at most.
+func TestFarRetryTimeCountsAsTheLongestBackoff(t *testing.T) {
+	site, base := newFormSite(t)
+	path := filepath.Join(t.TempDir(), "c.json")
+	b, err := json.Marshal(loginFile{Generation: 1, Failures: 3, RetryAt: time.Now().Add(100 * 365 * 24 * time.Hour), Cause: "long ago"})
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(path+".login", b, 0o600))
+	s := sessOpen(t, path, WithBaseURL(base), WithLogin(FormLogin("/accounts/login/", aliceFields)), WithLoginBackoff(10*time.Millisecond, 20*time.Millisecond))
+	// The session took generation 1 when it opened: the record's backoff
+	// applies, for 30 ms at most.
+	_, err = getPrivate(s)
+	require.ErrorIs(t, err, ErrLoginFailed)
+	assert.ErrorContains(t, err, "long ago")
+	untilOK(t, s)
+	_, logins := site.counts()
+	assert.Equal(t, 1, logins)
+}
+
+// FILE.login past its bound is named as what it is.
+func TestHugeLoginFileIsRefusedByName(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.json")
+	require.NoError(t, os.WriteFile(path+".login", make([]byte, maxLoginFile+1), 0o600))
+	_, err := Open(path, WithLogin(FormLogin("/login", nil)))
+	require.ErrorIs(t, err, ErrCorrupt)
+	assert.ErrorContains(t, err, "more than a login record holds")
 }
 
 // formWorker is a child process on the file at path: it logs in to base

@@ -52,7 +52,7 @@ type loginFile struct {
 // loginHold is a lease on the login: who holds it, and until when.
 type loginHold struct {
 	Owner string    `json:"owner"` // random, one per AcquireLogin
-	Host  string    `json:"host"`
+	Host  string    `json:"host"` // hostID
 	PID   int       `json:"pid"`
 	Until time.Time `json:"until"`
 }
@@ -84,7 +84,7 @@ func (f *fileLoginLock) AcquireLogin(ctx context.Context, lease time.Duration) (
 	if err != nil {
 		return LoginRecord{}, nil, err
 	}
-	host, _ := os.Hostname()
+	host := hostID()
 	for {
 		var rec LoginRecord
 		took := false
@@ -184,16 +184,22 @@ func (f *fileLoginLock) SyncLogin(ctx context.Context) error {
 	return err
 }
 
+// maxLoginFile bounds FILE.login.
+const maxLoginFile = 64 << 10
+
 // readLoginFile reads FILE.login. A missing file is an empty record; so
 // is one that cannot be read as one (the next login writes a good one).
 // Earlier versions wrote the generation alone, as a number.
 func readLoginFile(path string) (loginFile, error) {
 	var lf loginFile
-	data, _, err := safefile.ReadRegular(path, 64<<10)
-	if errors.Is(err, fs.ErrNotExist) {
+	data, _, err := safefile.ReadRegular(path, maxLoginFile)
+	var large *safefile.TooLargeError
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
 		return lf, nil
-	}
-	if err != nil {
+	case errors.As(err, &large):
+		return lf, fmt.Errorf("%w: %s is larger than %d KiB, more than a login record holds", ErrCorrupt, path, maxLoginFile>>10)
+	case err != nil:
 		return lf, fmt.Errorf("read %s: %w", path, fileErr(err))
 	}
 	if n, err := strconv.ParseUint(strings.TrimSpace(string(data)), 10, 64); err == nil {

@@ -148,7 +148,14 @@ func (r *loginRoom) loggedOut(resp *http.Response) bool {
 	if page := r.page.Load(); page != nil {
 		return redirectedTo(resp, *page)
 	}
-	return resp.Request != nil && resp.Request.Response != nil && holdsLoginForm(resp)
+	if resp.Request == nil || resp.Request.Response == nil || !holdsLoginForm(resp) {
+		return false
+	}
+	// The login page is known from now on: later answers are judged by
+	// their path, and no more bodies are looked at.
+	p := resp.Request.URL.Path
+	r.page.CompareAndSwap(nil, &p)
+	return true
 }
 
 // replayable returns a copy of req to send again (see rewind), or an
@@ -267,7 +274,8 @@ func (r *loginRoom) finish(call *loginCall, taken bool, err error) {
 
 // backoff returns the wait after the given number of failed logins in a
 // row: first, doubled for each failure after the first, at most limit,
-// with up to half of it again as jitter (within limit).
+// plus up to half of that again as jitter, so that the workers of a fleet
+// do not all come back at once, at the limit neither.
 func (r *loginRoom) backoff(failures int) time.Duration {
 	limit := max(r.limit, r.first)
 	d := r.first
@@ -275,7 +283,15 @@ func (r *loginRoom) backoff(failures int) time.Duration {
 		d *= 2
 	}
 	d = min(d, limit)
-	return min(d+rand.N(d/2+1), limit)
+	return d + rand.N(d/2+1)
+}
+
+// longestWait is the longest backoff: a retry time further away was
+// written by a clock that has since gone back, or by a hostile file, and
+// counts as this far.
+func (r *loginRoom) longestWait() time.Duration {
+	limit := max(r.limit, r.first)
+	return limit + limit/2
 }
 
 // run logs in, or, holding the LoginLock, takes the cookies of a login
@@ -312,10 +328,19 @@ func (r *loginRoom) run(ctx context.Context) (taken bool, err error) {
 		return true, nil
 	}
 	if wait := time.Until(rec.RetryAt); rec.Failures > 0 && wait > 0 {
-		_ = release(nil)
+		var fixed *LoginRecord
+		if longest := r.longestWait(); wait > longest {
+			// Written by a clock that has since gone back, or by hand:
+			// it counts as the longest backoff from now, and is stored
+			// so, lest it hold logins for ever.
+			wait = longest
+			fixed = &rec
+			fixed.RetryAt = time.Now().Add(wait)
+		}
+		_ = release(fixed)
 		return false, &loginFailure{
 			err:      fmt.Errorf("%w: %s (a login of another process; the next is allowed in %v)", ErrLoginFailed, rec.Cause, wait.Round(time.Millisecond)),
-			until:    rec.RetryAt,
+			until:    time.Now().Add(wait),
 			failures: rec.Failures,
 		}
 	}

@@ -309,10 +309,10 @@ func isToken(s string) bool {
 
 // urlError reports a failed request as net/http does, as a *url.Error (Op
 // "Get", "Post", ...), with the URL and the cause's message redacted. An
-// *url.Error from net/http is unwrapped first, so the URL is not said twice.
+// *url.Error from net/http is unwrapped first, so the URL is not said twice;
+// one deeper in the chain (a failed login's request) is kept with the rest.
 func urlError(method string, u *url.URL, err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
+	if ue, ok := err.(*url.Error); ok {
 		err = ue.Err
 	}
 	return &url.Error{Op: urlErrorOp(method), URL: redactURL(u), Err: redactError(err)}
