@@ -52,7 +52,7 @@ type loginFile struct {
 // loginHold is a lease on the login: who holds it, and until when.
 type loginHold struct {
 	Owner string    `json:"owner"` // random, one per AcquireLogin
-	Host  string    `json:"host"` // hostID
+	Host  string    `json:"host"`  // hostID
 	PID   int       `json:"pid"`
 	Until time.Time `json:"until"`
 }
