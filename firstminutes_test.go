@@ -389,6 +389,26 @@ func TestQuerySecretsStayOutOfLogsAndErrors(t *testing.T) {
 	assert.Contains(t, err.Error(), "sig=REDACTED")
 }
 
+// A token as a URL's user name, and query parts with no value, are secrets
+// as much as a password and a query value are (issue 20, point 3).
+func TestUserNameTokensAndBareQueryKeysStayOutOfLogsAndErrors(t *testing.T) {
+	rec := &sessRecorder{}
+	ts := sessServer(t, rec, nil)
+	logger, buf := sessLogger()
+	s := sessNew(t, WithLogger(logger))
+	u := strings.Replace(ts.URL, "http://", "http://ghp_USECRET1@", 1)
+	sessDone(t)(s.Get(context.Background(), u+"/p?USECRET2&a=1&token%3DUSECRET3", Query("USECRET4", "")))
+	_, err := s.Get(context.Background(), "http://ghp_USECRET1@"+sessClosedAddr(t)+"/p?USECRET2", Query("USECRET4", ""))
+	require.Error(t, err)
+	log := strings.Join(buf.lines(), "\n")
+	for _, text := range []string{log, err.Error()} {
+		for _, secret := range []string{"USECRET1", "USECRET2", "USECRET3", "USECRET4"} {
+			assert.NotContains(t, text, secret)
+		}
+		assert.Contains(t, text, "REDACTED@")
+	}
+}
+
 // Item 9: a Set-Cookie line that net/http cannot parse does not carry its
 // value into an error or a log: net/textproto quotes the whole line.
 func TestMalformedSetCookieLineStaysOutOfErrors(t *testing.T) {
@@ -500,14 +520,14 @@ func TestUnparsableURLsAndMalformedRepliesStayOutOfErrors(t *testing.T) {
 		checkErr(t, err, "FSECRET1", "FSECRET2")
 		var ue *url.Error
 		require.ErrorAs(t, err, &ue)
-		assert.True(t, strings.HasSuffix(ue.URL, "/frag?token=REDACTED&flag#REDACTED"), ue.URL)
+		assert.True(t, strings.HasSuffix(ue.URL, "/frag?token=REDACTED&REDACTED#REDACTED"), ue.URL)
 	})
 
 	log := strings.Join(buf.lines(), "\n")
 	for _, w := range append([]string{"PW1", "PW2", "PW3", "PW4", "FSECRET1", "FSECRET2"}, secrets...) {
 		assert.NotContains(t, log, w)
 	}
-	assert.Contains(t, log, "?token=REDACTED&flag#REDACTED")
+	assert.Contains(t, log, "?token=REDACTED&REDACTED#REDACTED")
 }
 
 // redactText, on the texts net/http, net/url and net/textproto quote.
@@ -522,11 +542,14 @@ func TestRedactText(t *testing.T) {
 			`net/http: HTTP/1.x transport connection broken: malformed HTTP status code "REDACTED"`},
 		{`malformed MIME header line: "Set-Cookie: sid=SECRET"`, `malformed MIME header line: "Set-Cookie: REDACTED"`},
 		{`malformed HTTP response "HTTP/1.1 200 \"cut short`, `malformed HTTP response "REDACTED"`},
-		{`Get "http://h/?key=abc'SECRET&flag#SECRET": EOF`, `Get "http://h/?key=REDACTED&flag#REDACTED": EOF`},
+		{`Get "http://h/?key=abc'SECRET&flag#SECRET": EOF`, `Get "http://h/?key=REDACTED&REDACTED#REDACTED": EOF`},
 		{`Get "http://h/?key=a SECRET": EOF`, `Get "http://h/?key=REDACTED": EOF`},
-		{`Get http://bob:PW@h/?x=SECRET: EOF`, `Get http://bob:xxxxx@h/?x=REDACTED: EOF`},
+		{`Get http://bob:PW@h/?x=SECRET: EOF`, `Get http://REDACTED@h/?x=REDACTED: EOF`},
+		{`Get http://ghp_SECRET@h/: EOF`, `Get http://REDACTED@h/: EOF`},
+		{`Get http://h/?a=1&SECRET&b=2;token%3DSECRET: EOF`, `Get http://h/?a=REDACTED&REDACTED&b=REDACTED;REDACTED: EOF`},
+		{`Get http://h/?SECRET=: EOF`, `Get http://h/?REDACTED: EOF`},
 		{`Get http://bob:PW/SECRET@h/: EOF`, `Get http://REDACTED: EOF`},
-		{`see /p?key=abc'SECRET and //bob:PW@h/`, `see /p?key=REDACTED and //bob:xxxxx@h/`},
+		{`see /p?key=abc'SECRET and //bob:PW@h/`, `see /p?key=REDACTED and //REDACTED@h/`},
 		{`dial tcp 127.0.0.1:8080: connect: connection refused (per-request cookie #1)`,
 			`dial tcp 127.0.0.1:8080: connect: connection refused (per-request cookie #1)`},
 		{`unsupported protocol scheme "ftp"`, `unsupported protocol scheme "ftp"`},
@@ -537,7 +560,7 @@ func TestRedactText(t *testing.T) {
 		assert.NotContains(t, got, "PW")
 	}
 	assert.Equal(t, "https://REDACTED", redactRawURL("https://bob:PW?SECRET@api.example.com/"))
-	assert.Equal(t, "http://h/?token=REDACTED&flag#REDACTED", redactRawURL("http://h/?token=x&flag#access_token"))
+	assert.Equal(t, "http://h/?token=REDACTED&REDACTED#REDACTED", redactRawURL("http://h/?token=x&flag#access_token"))
 }
 
 // A nil option of any kind (Option, JarOption, RequestOption, SaveOption)

@@ -10,9 +10,11 @@ import (
 // Secrets travel in URLs (a password in the userinfo part, an API key or a
 // token in the query, an access token in the fragment) and in Set-Cookie
 // lines. Nothing the session logs or returns as an error carries them: URLs
-// are shown with the password as "xxxxx", as url.URL.Redacted does, every
-// query value as "REDACTED" (the keys stay, so that a log still says which
-// parameters were sent) and the whole fragment as "#REDACTED". A URL that
+// are shown with their user info as "REDACTED" (a token is often the user
+// name alone), every query value as "REDACTED" (the keys stay, so that a
+// log still says which parameters were sent; a part without a value, which
+// may be the secret itself, is hidden whole) and the whole fragment as
+// "#REDACTED". A URL that
 // does not parse is shown as its scheme alone ("https://REDACTED"): where
 // its parts begin and end is anybody's guess. And a message that reports a
 // malformed URL or protocol element shows none of the text it quotes.
@@ -20,7 +22,7 @@ import (
 // redacted replaces a secret in logs and error messages.
 const redacted = "REDACTED"
 
-// redactURL returns u as logs and errors show it: the password and every
+// redactURL returns u as logs and errors show it: the user info and every
 // query value hidden, and the whole fragment, which is never sent and may
 // hold a token ("#access_token=...", or a bare one).
 func redactURL(u *url.URL) string {
@@ -28,6 +30,10 @@ func redactURL(u *url.URL) string {
 		return ""
 	}
 	v := *u
+	if u.User != nil {
+		// The user name may be the secret: a token as https://TOKEN@host/.
+		v.User = url.User(redacted)
+	}
 	v.RawQuery = redactQuery(u.RawQuery)
 	v.ForceQuery = u.ForceQuery
 	v.Fragment, v.RawFragment = "", ""
@@ -39,8 +45,8 @@ func redactURL(u *url.URL) string {
 }
 
 // redactQuery hides the values of a query string ("a=1&b=2" becomes
-// "a=REDACTED&b=REDACTED"), keeping its keys, its separators and parts that
-// have no value.
+// "a=REDACTED&b=REDACTED"), keeping the keys of values and its separators;
+// a part with no value, or with no key, is hidden whole.
 func redactQuery(q string) string {
 	if q == "" {
 		return q
@@ -54,8 +60,14 @@ func redactQuery(q string) string {
 		} else {
 			q = ""
 		}
-		if key, value, ok := strings.Cut(part, "="); ok && value != "" {
+		switch key, value, ok := strings.Cut(part, "="); {
+		case part == "":
+		case ok && value != "" && key != "":
 			part = key + "=" + redacted
+		default:
+			// A part with no value may be a secret itself: "?TOKEN",
+			// "?token%3DSECRET", Query("TOKEN", "").
+			part = redacted
 		}
 		b.WriteString(part)
 		b.WriteString(sep)
@@ -255,7 +267,7 @@ func redactURLText(raw string) string {
 	if err != nil {
 		return unparsableURL(raw)
 	}
-	if _, hasPassword := u.User.Password(); !hasPassword && u.RawQuery == "" && u.Fragment == "" && u.RawFragment == "" {
+	if u.User == nil && u.RawQuery == "" && u.Fragment == "" && u.RawFragment == "" {
 		return raw
 	}
 	return redactURL(u)
