@@ -1,7 +1,6 @@
 package httpsession
 
 import (
-	"slices"
 	"strings"
 	"time"
 
@@ -259,28 +258,6 @@ func (j *Jar) fileChanges(v *cookiefile.File, modTime time.Time, held map[cookie
 		}
 	}
 	return changes
-}
-
-var errTombIdentity = refusal("deletion of a cookie with no valid domain or path")
-
-// tooLate reports a change time, read from a file or a replica, too late
-// to take: one from a broken clock or a hand edit that would leave no room
-// for the changes after it in what JSON can write (years up to 9999).
-func tooLate(at time.Time) bool { return at.Year() >= 9000 }
-
-var errChangeTime = refusal("change time after the year 9000")
-
-// toRecord returns the record a save writes of e.
-func toRecord(e *entry) cookiefile.Record {
-	return cookiefile.Record{Cookie: cookiefile.Cookie(e.Cookie), Updated: e.updated, Seq: e.seq, Partition: e.partition}
-}
-
-// toTomb returns the tombstone a save writes of id's last change tb.
-func toTomb(id cookieID, tb tomb) cookiefile.Tomb {
-	return cookiefile.Tomb{
-		Name: id.name, Domain: id.domain, Path: id.path, HostOnly: id.hostOnly, Partition: id.partition,
-		Deleted: tb.at, Set: tb.set, Sum: tb.sum,
-	}
 }
 
 // deleteAsOf removes the cookie id, if the jar holds it, as a deletion
@@ -551,82 +528,4 @@ func (m *merged) keepRemembered(j *Jar) {
 func (m *merged) addTomb(id cookieID, t tomb) {
 	m.tombs = append(m.tombs, toTomb(id, t))
 	m.tombIDs = append(m.tombIDs, id)
-}
-
-// sort puts what a save writes in the file's stable order: by domain,
-// path, name, host-only flag and partition. Records already in that order
-// (a jar's own, see jarOutput) cost one pass; others are moved in place.
-func (m *merged) sort() {
-	if order := orderBy(len(m.held), func(a, b int) int { return compareIDs(&m.held[a].id, &m.held[b].id) }); order != nil {
-		done := make([]bool, len(order))
-		permuteInPlace(m.records, order, done)
-		permuteInPlace(m.held, order, done)
-	}
-	m.sortTombs()
-}
-
-func (m *merged) sortTombs() {
-	if order := orderBy(len(m.tombIDs), func(a, b int) int { return compareIDs(&m.tombIDs[a], &m.tombIDs[b]) }); order != nil {
-		done := make([]bool, len(order))
-		permuteInPlace(m.tombs, order, done)
-		permuteInPlace(m.tombIDs, order, done)
-	}
-}
-
-// orderBy returns the indexes 0..n-1 ordered by compare, or nil if they
-// are in order already.
-func orderBy(n int, compare func(a, b int) int) []int {
-	i := 1
-	for i < n && compare(i-1, i) <= 0 {
-		i++
-	}
-	if i >= n {
-		return nil
-	}
-	order := make([]int, n)
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortFunc(order, compare)
-	return order
-}
-
-// permuteInPlace moves s[order[i]] to s[i], each element once, following
-// the permutation's cycles. done is scratch space of len(s).
-func permuteInPlace[T any](s []T, order []int, done []bool) {
-	clear(done)
-	for i := range s {
-		if done[i] {
-			continue
-		}
-		first := s[i]
-		for j := i; ; {
-			k := order[j]
-			done[j] = true
-			if k == i {
-				s[j] = first
-				break
-			}
-			s[j] = s[k]
-			j = k
-		}
-	}
-}
-
-// compareIDs orders identities by domain, path, name, host-only flag and
-// partition, comparing no more fields than it must.
-func compareIDs(a, b *cookieID) int {
-	if c := strings.Compare(a.domain, b.domain); c != 0 {
-		return c
-	}
-	if c := strings.Compare(a.path, b.path); c != 0 {
-		return c
-	}
-	if c := strings.Compare(a.name, b.name); c != 0 {
-		return c
-	}
-	if c := compareBool(a.hostOnly, b.hostOnly); c != 0 {
-		return c
-	}
-	return strings.Compare(a.partition, b.partition)
 }

@@ -28,31 +28,6 @@ const formatNone = Format(cookiefile.None)
 // describe names the format in an error message.
 func (f Format) describe() string { return cookiefile.Format(f).Describe() }
 
-// decodeFile reads a file in any format (see DetectFormat). A cookie no jar
-// would take is refused as the file is read (see cookiefile.Decode).
-func decodeFile(data []byte) (*cookiefile.File, error) {
-	return cookiefile.Decode(data, func(c *cookiefile.Cookie) error { return hopeless((*Cookie)(c)) })
-}
-
-// sortByCreation puts cookies read from a file in the order they were
-// created, so that the jar gives them sequence numbers in that order and
-// cookies created at the same instant are sent in the same order as before
-// (§5.8.3). The sort is stable: files without order keep their own. It
-// sorts pointers, which move much faster than the cookies themselves.
-func sortByCreation(records []cookiefile.Record) []*cookiefile.Record {
-	order := make([]*cookiefile.Record, len(records))
-	for i := range records {
-		order[i] = &records[i]
-	}
-	slices.SortStableFunc(order, func(a, b *cookiefile.Record) int {
-		if c := a.Created.Compare(b.Created); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.Seq, b.Seq)
-	})
-	return order
-}
-
 // Load merges a cookie file into the jar: the native JSON file that Save
 // writes, a Netscape cookies.txt file (curl, wget, yt-dlp, browser
 // extensions), Playwright's storageState, the Cookie-Editor and
@@ -135,19 +110,6 @@ func (j *Jar) LoadContext(ctx context.Context, path string, opts ...LoadOption) 
 		complete: m.complete, evictions: j.evictions, limit: cfg.limit,
 	})
 	return fileError(v, path)
-}
-
-// fileError reports the records of the file f that were not loaded.
-func fileError(f *cookiefile.File, path string) error {
-	if len(f.Bad) == 0 {
-		return nil
-	}
-	lines := make([]LineError, len(f.Bad))
-	for i := range f.Bad {
-		lines[i] = LineError(f.Bad[i])
-	}
-	slices.SortStableFunc(lines, func(a, b LineError) int { return a.Line - b.Line })
-	return &FileError{Path: path, Lines: lines}
 }
 
 // SaveOption configures SaveContext and SaveNetscapeContext. A nil

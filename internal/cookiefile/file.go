@@ -36,7 +36,7 @@ type File struct {
 // damaged or hostile file) reports and carries such a record at once,
 // rather than keep it decoded, so that a file of millions of them costs no
 // more than its bytes.
-func Decode(data []byte, reject func(*Cookie) error) (*File, error) {
+func Decode(data []byte, reject func(Cookie) error) (*File, error) {
 	s, err := sniff(data)
 	switch {
 	case err != nil:

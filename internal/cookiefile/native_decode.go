@@ -21,7 +21,7 @@ import (
 // the error wraps ErrCorrupt and says where. A record that cannot be read
 // is reported in f.Bad and kept in f.Carried; so is one reject refuses, in
 // the slow decode (see decodeNativeCookie).
-func decodeNative(data []byte, reject func(*Cookie) error) (*File, error) {
+func decodeNative(data []byte, reject func(Cookie) error) (*File, error) {
 	f := &File{Format: JSON, data: data}
 	// The usual case: a file this package wrote, decoded in one pass. A
 	// file written by EncodeNative starts each record on a line of its
@@ -102,7 +102,7 @@ func checkVersion(version int) error {
 // decodeNativeSlowly reads a native file record by record, for a file the
 // one-pass decode refused: broken JSON, another program's JSON, or a file
 // of ours with a record that cannot be read.
-func decodeNativeSlowly(data []byte, reject func(*Cookie) error) (*File, error) {
+func decodeNativeSlowly(data []byte, reject func(Cookie) error) (*File, error) {
 	top, dup, err := topLevel(data)
 	if err != nil {
 		return nil, err
@@ -199,7 +199,7 @@ var (
 
 // decodeNativeCookie reads one cookie record of a native file, as the slow
 // decode does, through r.
-func decodeNativeCookie(raw []byte, r *fileRecord, reject func(*Cookie) error) (Record, error) {
+func decodeNativeCookie(raw []byte, r *fileRecord, reject func(Cookie) error) (Record, error) {
 	if raw[0] != '{' {
 		return Record{}, errNotRecord
 	}
@@ -215,7 +215,7 @@ func decodeNativeCookie(raw []byte, r *fileRecord, reject func(*Cookie) error) (
 	// rather than held as a cookie until then: a file of millions of them
 	// then costs no more than its bytes.
 	if reject != nil {
-		err = reject(&c.Cookie)
+		err = reject(c.Cookie)
 	}
 	return c, err
 }

@@ -38,7 +38,8 @@ type Cookie struct {
 }
 
 // Record is one cookie of a file: the cookie, and what the native file
-// keeps beside it. Decoded, it also knows where it stood in the file.
+// keeps beside it. Decoded, it also knows where it stood in the file (see
+// File.LineOf).
 type Record struct {
 	Cookie
 	// Updated is the change time of the cookie's last set, as the native
@@ -55,12 +56,6 @@ type Record struct {
 	index int    // its place among the file's records, to carry it as it was
 	raw   string // cookies.txt: the line as it was
 }
-
-// Line returns the line (cookies.txt, the native file) or the record
-// number (the other programs' formats) a decoded record starts on, or 0
-// for a record that was not decoded. For the native file it may be found
-// only by File.LineOf.
-func (r *Record) Line() int { return max(r.line, 0) }
 
 // Tomb is one deletion the native file records: the identity of a cookie
 // and the change time of its deletion, or of a set whose cookie has since
@@ -79,9 +74,6 @@ type Tomb struct {
 	line  int // its line; -1 - its index until resolved
 	index int // its place among the file's deletions, to carry it as it was
 }
-
-// Line returns the line a decoded deletion starts on, if known.
-func (t *Tomb) Line() int { return max(t.line, 0) }
 
 // LineError is one record of a file that was not loaded, and why: the root
 // package's LineError, field for field.
