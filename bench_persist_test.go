@@ -15,22 +15,75 @@ import (
 	"slices"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/httpsession/httpsession/internal/safefile"
+	"github.com/httpsession/httpsession/internal/cookiefile"
 )
 
 // persistSizes are the jar sizes of the Save and Load benchmarks, with the
 // workload that has that many cookies.
 var persistSizes = []struct{ n, work string }{{"10000", "sites"}, {"100000", "100k"}}
 
+// jsonFile and jsonRecord are the native file as a program that keeps
+// records in a file would declare it for encoding/json: the same keys.
+type jsonFile struct {
+	Version int          `json:"version"`
+	Cookies []jsonRecord `json:"cookies"`
+}
+
+type jsonRecord struct {
+	Name        string     `json:"name"`
+	Value       string     `json:"value"`
+	Domain      string     `json:"domain"`
+	Path        string     `json:"path"`
+	HostOnly    bool       `json:"hostOnly"`
+	Secure      bool       `json:"secure"`
+	HttpOnly    bool       `json:"httpOnly"`
+	SameSite    string     `json:"sameSite,omitempty"`
+	Partitioned bool       `json:"partitioned,omitempty"`
+	Quoted      bool       `json:"quoted,omitempty"`
+	Expires     *time.Time `json:"expires,omitempty"`
+	Created     time.Time  `json:"created"`
+	LastAccess  time.Time  `json:"lastAccess"`
+	NameBase64  string     `json:"nameBase64,omitempty"`
+	ValueBase64 string     `json:"valueBase64,omitempty"`
+	PathBase64  string     `json:"pathBase64,omitempty"`
+	Updated     time.Time  `json:"updated"`
+	Seq         uint64     `json:"seq,omitempty"`
+	Partition   string     `json:"partitionKey,omitempty"`
+}
+
+// jsonRecords returns records as jsonRecord (the workloads' text is UTF-8,
+// and their SameSite attributes are Lax or none).
+func jsonRecords(records []cookiefile.Record) []jsonRecord {
+	out := make([]jsonRecord, len(records))
+	for i := range records {
+		r := &records[i]
+		out[i] = jsonRecord{
+			Name: r.Name, Value: r.Value, Domain: r.Domain, Path: r.Path, HostOnly: r.HostOnly,
+			Secure: r.Secure, HttpOnly: r.HttpOnly, Partitioned: r.Partitioned, Quoted: r.Quoted,
+			Created: r.Created, LastAccess: r.LastAccess, Updated: r.Updated, Seq: r.Seq, Partition: r.Partition,
+		}
+		if r.SameSite != 0 {
+			out[i].SameSite = "lax"
+		}
+		if !r.Expires.IsZero() {
+			exp := r.Expires
+			out[i].Expires = &exp
+		}
+	}
+	return out
+}
+
 // fileRecords returns the records a save of j writes, in file order.
-func fileRecords(j *Jar) []fileRecord {
+func fileRecords(j *Jar) []cookiefile.Record {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	var entries []*entry
 	j.store.each(func(e *entry) bool { entries = append(entries, e); return true })
 	slices.SortFunc(entries, func(a, b *entry) int { return compareCookies(&a.Cookie, &b.Cookie) })
-	records := make([]fileRecord, len(entries))
+	records := make([]cookiefile.Record, len(entries))
 	for i, e := range entries {
 		records[i] = toRecord(e)
 	}
@@ -45,13 +98,13 @@ func persistJar(work string) *Jar {
 func BenchmarkSave(b *testing.B) {
 	for _, size := range persistSizes {
 		j := persistJar(size.work)
-		records := fileRecords(j)
+		records := jsonRecords(fileRecords(j))
 		b.Run("cookies="+size.n+"/impl=json", func(b *testing.B) {
 			b.ReportAllocs()
 			path := filepath.Join(b.TempDir(), "cookies.json")
 			var n int
 			for i := 0; i < b.N; i++ {
-				data, err := json.Marshal(nativeFile{Version: fileVersion, Cookies: records})
+				data, err := json.Marshal(jsonFile{Version: 2, Cookies: records})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -109,7 +162,7 @@ func BenchmarkLoad(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				var f nativeFile
+				var f jsonFile
 				if err := json.Unmarshal(data, &f); err != nil {
 					b.Fatal(err)
 				}

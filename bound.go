@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/httpsession/httpsession/internal/safefile"
+	"github.com/httpsession/httpsession/internal/cookiefile"
 )
 
 // A save never writes a file that Load refuses: what it writes is bounded
@@ -44,7 +45,7 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 // MaxFileSize. It returns the error naming the cookies the format could not
 // hold (the file is written without them) and the checksum of what it
 // wrote.
-func (j *Jar) writeMerged(target string, format Format, m *merged, keep *carried, now time.Time) (skipped error, sum uint64, err error) {
+func (j *Jar) writeMerged(target string, format Format, m *merged, keep *cookiefile.Carried, now time.Time) (skipped error, sum uint64, err error) {
 	attempt := func() error {
 		write, skip := encoder(format, m, keep, now)
 		hash := j.hist.hasher() // the seed never changes: no lock needed
@@ -60,7 +61,7 @@ func (j *Jar) writeMerged(target string, format Format, m *merged, keep *carried
 	}
 	if errors.Is(err, errOverLimit) {
 		return nil, 0, fmt.Errorf("%w: %d cookies, %d tombstones and %d records kept as read would pass it (%d MiB); the file is left as it was: keep fewer cookies (WithLimits)",
-			ErrTooLarge, len(m.records), len(m.tombs), len(keep.records)+len(keep.deleted)+len(keep.lines), MaxFileSize>>20)
+			ErrTooLarge, len(m.records), len(m.tombs), keep.Count(), MaxFileSize>>20)
 	}
 	return skipped, sum, err
 }
@@ -68,9 +69,9 @@ func (j *Jar) writeMerged(target string, format Format, m *merged, keep *carried
 // forgetToFit drops the oldest tombstones of m, and of the jar, until the
 // native file m makes fits MaxFileSize. It reports false when dropping
 // every tombstone would not be enough.
-func (j *Jar) forgetToFit(m *merged, keep *carried) bool {
+func (j *Jar) forgetToFit(m *merged, keep *cookiefile.Carried) bool {
 	var size countingWriter
-	_ = encodeNative(&size, m.records, m.tombs, keep)
+	_ = cookiefile.EncodeNative(&size, m.records, m.tombs, keep)
 	excess := int64(size) - MaxFileSize
 	order := make([]int, len(m.tombs))
 	for i := range order {
@@ -84,8 +85,7 @@ func (j *Jar) forgetToFit(m *merged, keep *carried) bool {
 		if excess < 0 {
 			break
 		}
-		raw, _ := appendTomb(nil, &m.tombs[i])
-		excess -= int64(len(raw)) + 4 // ",\n  " around it
+		excess -= int64(cookiefile.NativeTombLen(&m.tombs[i])) + 4 // ",\n  " around it
 		drop[i] = true
 	}
 	if excess >= 0 {

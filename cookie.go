@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/httpsession/httpsession/internal/cookiefile"
 )
 
 // Cookie is a stored cookie with every attribute the jar keeps
@@ -97,4 +99,24 @@ func compareBool(a, b bool) int {
 		return -1
 	}
 	return 1
+}
+
+// MarshalJSON encodes the cookie as one record of the native cookie file
+// (without the file's change time): every attribute, SameSite by name
+// ("lax", "strict", "none", "default"), no "expires" for a session cookie,
+// and base64 fields for bytes that are not UTF-8.
+func (c Cookie) MarshalJSON() ([]byte, error) {
+	return cookiefile.MarshalCookie((*cookiefile.Cookie)(&c))
+}
+
+// UnmarshalJSON decodes a cookie written by MarshalJSON, or a record of the
+// native cookie file. The cookie is not checked against the cookie rules:
+// Jar.Set does that.
+func (c *Cookie) UnmarshalJSON(data []byte) error {
+	d, err := cookiefile.UnmarshalCookie(data)
+	if err != nil {
+		return err
+	}
+	*c = Cookie(d)
+	return nil
 }

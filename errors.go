@@ -4,12 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/httpsession/httpsession/internal/cookiefile"
 )
 
 // ErrCorrupt is wrapped by the error for a file that cannot be read as a
 // cookie file at all: broken JSON, an unknown version, binary junk. Nothing
 // from such a file is loaded, and Save refuses to overwrite it.
-var ErrCorrupt = errors.New("httpsession: corrupt cookie file")
+var ErrCorrupt = cookiefile.ErrCorrupt
 
 // ErrLocked is wrapped by the error of a save that could not take the file's
 // lock in time: another process holds it.
@@ -64,9 +66,9 @@ func (e *FileError) Error() string {
 	}
 	n := len(e.Lines)
 	for i := range e.Lines {
-		var more *moreErrors
+		var more *cookiefile.MoreErrors
 		if errors.As(e.Lines[i].Err, &more) {
-			n += more.n - 1 // one LineError stands for them all
+			n += more.N - 1 // one LineError stands for them all
 		}
 	}
 	fmt.Fprintf(&b, "%d record(s) not loaded", n)

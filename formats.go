@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/httpsession/httpsession/internal/safefile"
+	"github.com/httpsession/httpsession/internal/cookiefile"
 )
 
 // Format is a cookie file format that the jar reads and writes: its own
@@ -43,19 +44,19 @@ const (
 	FormatNetscape
 	// FormatPlaywright is Playwright's storageState: an object with a
 	// "cookies" array and an "origins" array (the origins' localStorage,
-	// which the jar does not use and keeps as given). See playwrightFormat
-	// in format_playwright.go for the mapping of each attribute.
+	// which the jar does not use and keeps as given). See
+	// internal/cookiefile/playwright.go for the mapping of each attribute.
 	FormatPlaywright
 	// FormatCookieEditor is the JSON array that the Cookie-Editor and
 	// EditThisCookie browser extensions export and import: the cookies as
 	// the browsers' extension API (chrome.cookies, browser.cookies) gives
-	// them. See format_cookieeditor.go for the mapping.
+	// them. See internal/cookiefile/cookieeditor.go for the mapping.
 	FormatCookieEditor
 	// FormatCDP is the cookie objects of the Chrome DevTools Protocol
 	// (Network.Cookie), as Puppeteer's page.cookies() and
 	// browserContext.cookies() return them: a JSON array, or an object
 	// {"cookies": [...]} as Network.getAllCookies and Storage.getCookies
-	// answer. See format_cdp.go for the mapping.
+	// answer. See internal/cookiefile/cdp.go for the mapping.
 	FormatCDP
 )
 
@@ -135,11 +136,11 @@ func (f Format) detected() Format {
 // A byte order mark and white space in front are skipped. The error wraps
 // ErrCorrupt when the content is JSON of none of these shapes.
 func DetectFormat(data []byte) (Format, error) {
-	s, err := sniff(data)
+	f, err := cookiefile.Detect(data)
 	if err != nil {
 		return 0, err
 	}
-	return s.format.detected(), nil
+	return Format(f).detected(), nil
 }
 
 // Export writes every unexpired cookie of the jar to w in the format f:
@@ -177,7 +178,7 @@ func (j *Jar) Export(w io.Writer, f Format) error {
 		m = j.liveOutput()
 	}
 	j.unlock()
-	write, skipped := encoder(format, m, &carried{}, now)
+	write, skipped := encoder(format, m, nil, now)
 	if err := write(w); err != nil {
 		return errors.Join(err, *skipped)
 	}
@@ -188,10 +189,11 @@ func (j *Jar) Export(w io.Writer, f Format) error {
 // the cookies the jar holds, sorted. The caller holds j.mu.
 func (j *Jar) liveOutput() *merged {
 	entries := j.sortedEntries(nil)
-	out := &merged{records: make([]fileRecord, len(entries)), held: make([]heldRecord, len(entries))}
+	out := &merged{records: make([]cookiefile.Record, len(entries)), held: make([]heldRecord, len(entries))}
 	for i, e := range entries {
 		out.records[i] = toRecord(e)
 		out.held[i] = heldRecord{id: e.id(), at: e.updated}
+		out.noteFileExpires(e)
 	}
 	out.sort()
 	return out
@@ -254,48 +256,38 @@ func (j *Jar) Import(r io.Reader) error {
 	if len(data) > MaxFileSize {
 		return fmt.Errorf("httpsession: import: %w: larger than %d MiB, more than a cookie file holds", ErrCorrupt, MaxFileSize>>20)
 	}
-	s, err := sniff(data)
+	f, err := decodeFile(data)
 	if err != nil {
 		return fmt.Errorf("httpsession: import: %w", err)
 	}
-	switch s.format {
-	case formatNone:
+	switch format := Format(f.Format); {
+	case format == formatNone:
 		return nil
-	case FormatJSON, FormatNetscape:
-		v, err := decodeFile(data, time.Time{})
-		if err != nil {
-			return fmt.Errorf("httpsession: import: %w", err)
-		}
-		if v.format == FormatNetscape {
-			recs := make([]netscapeRecord, len(v.cookies))
-			for i := range v.cookies {
-				recs[i] = netscapeRecord{line: v.cookies[i].line, cookie: v.cookies[i].Cookie}
-			}
-			v.bad = append(v.bad, j.addNetscape(recs)...)
-			return v.fileError("")
-		}
+	case format == FormatNetscape:
+		j.addNetscape(f)
+		return fileError(f, "")
+	case format == FormatJSON:
 		j.mu.Lock()
 		now := j.clock()
 		j.purgeExpired(now)
-		j.mergeFile(v, nil, now, mergeOptions{})
+		j.mergeFile(f, time.Time{}, nil, now, mergeOptions{})
 		j.unlock()
-		return v.fileError("")
+		return fileError(f, "")
 	}
-	v := decodeForeign(s)
 	j.mu.Lock()
 	now := j.clock()
-	for i := range v.cookies {
-		fc := &v.cookies[i]
-		e, expired, err := j.prepareForeign(fc, now)
+	for i := range f.Records {
+		r := &f.Records[i]
+		e, expired, err := j.prepareForeign(r, now)
 		switch {
 		case err != nil:
-			v.refuse(fc, err)
+			f.Refuse(r, err)
 		case !expired:
 			j.commit(&e, false, time.Time{}, now)
 		}
 	}
 	j.unlock()
-	return v.fileError("")
+	return fileError(f, "")
 }
 
 // ImportCookieHeader adds the cookies of a Cookie request header, as a
@@ -323,7 +315,7 @@ func (j *Jar) ImportCookieHeader(u *url.URL, header string) error {
 	if err != nil {
 		return err
 	}
-	if degenerateDomain(&Cookie{Domain: o.host, HostOnly: true}) != "" {
+	if cookiefile.DegenerateDomain(&cookiefile.Cookie{Domain: o.host, HostOnly: true}) != "" {
 		return refusal("the URL has no host name: " + redactURL(u))
 	}
 	header = trimWSP(header)
@@ -376,16 +368,16 @@ func (j *Jar) ImportCookieHeader(u *url.URL, header string) error {
 // prepareForeign checks a cookie read from another program's format as
 // prepare does, with its partition key made one of the jar's. The caller
 // holds j.mu.
-func (j *Jar) prepareForeign(fc *fileCookie, now time.Time) (entry, bool, error) {
+func (j *Jar) prepareForeign(r *cookiefile.Record, now time.Time) (entry, bool, error) {
 	partition := ""
-	if fc.Partitioned {
-		p, err := j.importPartition(fc.partition)
+	if r.Partitioned {
+		p, err := j.importPartition(r.Partition)
 		if err != nil {
 			return entry{}, false, err
 		}
 		partition = p
 	}
-	return j.prepare(&fc.Cookie, partition, now)
+	return j.prepare((*Cookie)(&r.Cookie), partition, now)
 }
 
 var errPartitionKey = refusal("partition key is not an http or https site (\"https://example.com\")")
@@ -409,37 +401,22 @@ func (j *Jar) importPartition(key string) (string, error) {
 // overwriteKeep returns what a save with Overwrite keeps of the file at
 // path: for a format whose top level holds more than cookies (Playwright's
 // origins), the other members of a file already in that format.
-func overwriteKeep(path string, format Format) carried {
+func overwriteKeep(path string, format Format) cookiefile.Carried {
 	if format != FormatPlaywright && format != FormatCDP {
-		return carried{}
+		return cookiefile.Carried{}
 	}
 	data, _, err := safefile.ReadRegular(path, MaxFileSize)
 	if err != nil {
-		return carried{}
+		return cookiefile.Carried{}
 	}
-	s, err := sniff(data)
-	if err != nil || s.format != format {
-		return carried{}
-	}
-	return carried{members: s.members}
-}
-
-// formatSum sums a cookie as a format without change times writes it, to
-// tell later whether its record changed (see mergeFile).
-func formatSum(format Format, c *Cookie, partition string) uint64 {
-	if format == FormatNetscape {
-		return netscapeSum(c)
-	}
-	return foreignSum(format, c, partition)
+	return cookiefile.Overwritten(data, cookiefile.Format(format))
 }
 
 // changeTimes reports whether the format records when each cookie changed.
-func (f Format) changeTimes() bool { return f == FormatJSON || f == formatNone }
+func (f Format) changeTimes() bool { return cookiefile.Format(f).ChangeTimes() }
 
 // foreign reports whether f is the JSON format of another program.
-func (f Format) foreign() bool {
-	return f == FormatPlaywright || f == FormatCookieEditor || f == FormatCDP
-}
+func (f Format) foreign() bool { return cookiefile.Format(f).Foreign() }
 
 // isNil reports whether a reader or writer is nil, or a nil pointer in an
 // interface, which would panic at its first call.

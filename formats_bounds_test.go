@@ -3,7 +3,6 @@ package httpsession
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -12,8 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"unicode/utf8"
 
+	"github.com/httpsession/httpsession/internal/cookiefile"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -190,6 +189,19 @@ func TestBoundNativeFileOfWhatIsNoCookie(t *testing.T) {
 }
 
 func TestBoundLineErrors(t *testing.T) {
+	// cookiefile.AppendBad, as a FileError shows what it kept.
+	appendBad := func(bad []LineError, le LineError) []LineError {
+		f := &cookiefile.File{}
+		for _, l := range bad {
+			f.Bad = append(f.Bad, cookiefile.LineError(l))
+		}
+		f.Bad = cookiefile.AppendBad(f.Bad, cookiefile.LineError(le))
+		out := make([]LineError, len(f.Bad))
+		for i := range f.Bad {
+			out[i] = LineError(f.Bad[i])
+		}
+		return out
+	}
 	var bad []LineError
 	for i := 1; i <= maxLineErrors+5; i++ {
 		bad = appendBad(bad, LineError{Line: i, Err: fmt.Errorf("reason %d: %w", i, ErrInvalidCookie)})
@@ -200,11 +212,15 @@ func TestBoundLineErrors(t *testing.T) {
 	assert.Equal(t, maxLineErrors+1, more.Line)
 	assert.Equal(t, fmt.Sprintf("line %d: reason %d: %v; and 4 more record(s) not loaded, not listed one by one", maxLineErrors+1, maxLineErrors+1, ErrInvalidCookie), more.Error())
 	assert.ErrorIs(t, &FileError{Lines: bad}, ErrInvalidCookie, "the reason of the first of them is seen")
+	assert.Contains(t, (&FileError{Lines: bad}).Error(), fmt.Sprintf("%d record(s) not loaded", maxLineErrors+5), "all of them counted")
 
 	// One past the list is that one alone.
 	bad = appendBad(bad[:maxLineErrors], LineError{Line: 7, Err: errBadName, Record: true})
 	assert.Equal(t, "record 7: "+errBadName.Error(), bad[maxLineErrors].Error())
 }
+
+// maxLineErrors is how many bad records a FileError lists one by one.
+const maxLineErrors = cookiefile.MaxLineErrors
 
 // foreignPair returns a file of the format f holding a good cookie and bad,
 // a record as it is written in the file.
@@ -303,49 +319,6 @@ func TestNativeRecordsThatAreNotUTF8AreRefusedAndKept(t *testing.T) {
 	}
 }
 
-func TestFormatsLoneSurrogate(t *testing.T) {
-	for text, want := range map[string]bool{
-		`"a"`: false, `"\ud83d\ude00"`: false, `"\uD83D\uDE00"`: false, `"\\ud800"`: false, `"\\\\"`: false,
-		`"\u00e9\n"`: false, `"\ud800"`: true, `"\ud800\u0041"`: true, `"\ude00"`: true, `"x\ud83d"`: true,
-		`"\\\ud800"`: true, `"\ud800\\ude00"`: true,
-	} {
-		assert.Equal(t, want, loneSurrogate([]byte(text)), text)
-	}
-}
-
-func TestFormatsJSONListWalksWhatEncodingJSONReads(t *testing.T) {
-	doc := []byte(` { "a" : [1, "x,]}\"", {"b": [2, {}]}, [], null, -1.5e3 ] , "\u0063": {} , "d":"}" } `)
-	var keys []string
-	var values []string
-	for l := openList(doc); ; {
-		key, value, ok := l.member()
-		if !ok {
-			break
-		}
-		keys = append(keys, string(keyText(key)))
-		values = append(values, string(value))
-	}
-	assert.Equal(t, []string{"a", "c", "d"}, keys)
-	assert.Equal(t, []string{`[1, "x,]}\"", {"b": [2, {}]}, [], null, -1.5e3 ]`, `{}`, `"}"`}, values)
-	var elems []string
-	for l := openList([]byte(values[0])); ; {
-		off, raw, ok := l.element()
-		if !ok {
-			break
-		}
-		assert.Equal(t, string(raw), values[0][off:off+len(raw)])
-		elems = append(elems, string(raw))
-	}
-	assert.Equal(t, []string{"1", `"x,]}\""`, `{"b": [2, {}]}`, "[]", "null", "-1.5e3"}, elems)
-	for _, broken := range []string{``, `[`, `[1,`, `{"a"`, `{"a":`, `[:]`, `{"a" 1}`} {
-		l := openList([]byte(broken))
-		for i := 0; i < 10; i++ {
-			l.element()
-			l.member()
-		}
-	}
-}
-
 // countLines returns how many lines of data are text, but for white space
 // and a comma after it.
 func countLines(data []byte, text string) int {
@@ -441,67 +414,4 @@ func TestBoundCarriedLinesDoNotHideADeletion(t *testing.T) {
 			assert.Contains(t, string(saved), "\n# a comment\n")
 		})
 	}
-}
-
-// FuzzJSONList checks jsonList, which the readers walk JSON with instead of
-// decoding it, against encoding/json on every valid JSON document, and
-// loneSurrogate against what encoding/json makes of a string.
-func FuzzJSONList(f *testing.F) {
-	for _, s := range []string{
-		`[1, "x,]}\"", {"b": [2, {}]}, [], null, -1.5e3 ]`,
-		` { "a" : [1] , "\u0063": {} , "d":"}\\" } `,
-		`[{"name":"a","value":"\ud83d\ude00"},{"\u006eame":"\ud800"}]`,
-		`["\\\ud800", "\\\\ud800", "\udc00\ud800"]`,
-		`{}`, `[]`, `"x"`, `{"a":{"b":{"c":[[[]]]}}}`,
-	} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		if !json.Valid(data) {
-			l := openList(data) // must not loop or panic
-			for i := 0; i < len(data)+2; i++ {
-				l.element()
-				l.member()
-			}
-			return
-		}
-		var elems []json.RawMessage
-		if json.Unmarshal(data, &elems) == nil && elems != nil {
-			var got []string
-			for l := openList(data); ; {
-				_, raw, ok := l.element()
-				if !ok {
-					break
-				}
-				got = append(got, string(raw))
-			}
-			require.Len(t, got, len(elems))
-			for i := range elems {
-				require.Equal(t, string(elems[i]), got[i])
-			}
-		}
-		dec := json.NewDecoder(bytes.NewReader(data))
-		if tok, _ := dec.Token(); tok == json.Delim('{') {
-			l := openList(data)
-			for dec.More() {
-				tok, err := dec.Token()
-				require.NoError(t, err)
-				var value json.RawMessage
-				require.NoError(t, dec.Decode(&value))
-				key, raw, ok := l.member()
-				require.True(t, ok)
-				require.Equal(t, tok.(string), string(keyText(key)))
-				require.Equal(t, string(value), string(raw))
-			}
-			_, _, ok := l.member()
-			require.False(t, ok)
-		}
-		// A string that decodes to U+FFFD where the text holds none, in
-		// UTF-8 or escaped, holds half a surrogate pair.
-		var s string
-		if utf8.Valid(data) && !bytes.Contains(data, []byte("\ufffd")) && !bytes.Contains(bytes.ToLower(data), []byte("ufffd")) &&
-			json.Unmarshal(data, &s) == nil {
-			require.Equal(t, strings.Contains(s, "\ufffd"), loneSurrogate(data), "%q", data)
-		}
-	})
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/httpsession/httpsession/internal/cookiefile"
 )
 
 // The readers of the other programs' formats under fuzzing. Each target
@@ -67,7 +69,7 @@ func checkForeign(t *testing.T, data []byte) {
 	clock := func() time.Time { return mod }
 	imported := NewJar(WithClock(clock), WithLimits(0, 0))
 	importErr := imported.Import(bytes.NewReader(data))
-	v, err := decodeFile(data, mod)
+	v, err := decodeFile(data)
 	if err != nil {
 		if v != nil || !errors.Is(err, ErrCorrupt) || !errors.Is(importErr, ErrCorrupt) || imported.Len() != 0 {
 			t.Fatalf("corrupt content: %v, %v, %d cookies imported", err, importErr, imported.Len())
@@ -80,50 +82,45 @@ func checkForeign(t *testing.T, data []byte) {
 	}
 	j := NewJar(WithClock(clock), WithLimits(0, 0))
 	j.mu.Lock()
-	m := j.mergeFile(v, nil, mod, mergeOptions{write: true})
+	m := j.mergeFile(v, mod, nil, mod, mergeOptions{write: true})
 	j.mu.Unlock()
 	for _, jar := range []*Jar{j, imported} {
 		for _, c := range jar.All() {
 			checkRules(t, jar, &c)
 		}
 	}
-	if !v.format.foreign() {
+	if !Format(v.Format).foreign() {
 		return
 	}
-	for _, le := range v.bad {
-		if !le.Record || le.Line < 1 || le.Line > len(v.raws) {
-			t.Fatalf("a bad record without its number: %+v of %d", le, len(v.raws))
+	for _, le := range v.Bad {
+		if !le.Record || le.Line < 1 || le.Line > v.Len() {
+			t.Fatalf("a bad record without its number: %+v of %d", le, v.Len())
 		}
 	}
-	write, skipped := encoder(v.format, m, &v.carried, mod)
+	write, skipped := encoder(Format(v.Format), m, &v.Carried, mod)
 	var buf bytes.Buffer
 	if err := write(&buf); err != nil {
 		t.Fatal(err)
 	}
 	written := m.held // the cookies written, and their records
-	again, err := decodeFile(buf.Bytes(), mod)
+	again, err := decodeFile(buf.Bytes())
 	if err != nil {
 		t.Fatalf("our own output does not read back: %v\n%s", err, buf.Bytes())
 	}
-	if len(written) > 0 && again.format != v.format {
-		t.Fatalf("our own output reads as %v, not %v\n%s", again.format, v.format, buf.Bytes())
+	if len(written) > 0 && again.Format != v.Format {
+		t.Fatalf("our own output reads as %v, not %v\n%s", Format(again.Format), Format(v.Format), buf.Bytes())
 	}
-	if *skipped == nil && len(again.raws) != len(written)+len(v.carried.records) {
-		t.Fatalf("%d records written, %d cookies and %d carried\n%s", len(again.raws), len(written), len(v.carried.records), buf.Bytes())
+	carried, _, _ := v.Carried.Counts()
+	if *skipped == nil && again.Len() != len(written)+carried {
+		t.Fatalf("%d records written, %d cookies and %d carried\n%s", again.Len(), len(written), carried, buf.Bytes())
 	}
-	var keys, keysAgain []string
-	for _, m := range v.carried.members {
-		keys = append(keys, m.key)
-	}
-	for _, m := range again.carried.members {
-		keysAgain = append(keysAgain, m.key)
-	}
+	keys, keysAgain := v.Carried.TopKeys(), again.Carried.TopKeys()
 	if strings.Join(keys, "\x00") != strings.Join(keysAgain, "\x00") {
 		t.Fatalf("top-level keys %q became %q", keys, keysAgain)
 	}
 	back := NewJar(WithClock(clock), WithLimits(0, 0))
 	back.mu.Lock()
-	back.mergeFile(again, nil, mod, mergeOptions{})
+	back.mergeFile(again, mod, nil, mod, mergeOptions{})
 	back.mu.Unlock()
 	want, got := snapshot(j), snapshot(back)
 	for id, w := range want {
@@ -140,7 +137,7 @@ func snapshot(j *Jar) map[cookieID]kept {
 	defer j.mu.Unlock()
 	out := map[cookieID]kept{}
 	j.store.each(func(e *entry) bool {
-		if foreignUnwritable(&e.Cookie) == "" {
+		if cookiefile.Unwritable(cookiefile.CDP, (*cookiefile.Cookie)(&e.Cookie)) == "" {
 			out[e.id()] = kept{Name: e.Name, Value: e.String(), Domain: e.Domain,
 				Path: e.Path, HostOnly: e.HostOnly, Secure: e.Secure, HttpOnly: e.HttpOnly, SameSite: e.SameSite,
 				Partitioned: e.Partitioned, Partition: e.partition, Expires: e.Expires.Truncate(time.Microsecond)}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/httpsession/httpsession/internal/cookiefile"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -503,3 +504,15 @@ var errRead = errors.New("read failed")
 type errReader struct{}
 
 func (errReader) Read([]byte) (int, error) { return 0, errRead }
+
+func TestFormatsNumberedAsCookiefile(t *testing.T) {
+	// The root converts a Format to cookiefile's and back by a plain
+	// conversion: the numbers must agree.
+	for f, cf := range map[Format]cookiefile.Format{
+		formatNone: cookiefile.None, FormatJSON: cookiefile.JSON, FormatNetscape: cookiefile.Netscape,
+		FormatPlaywright: cookiefile.Playwright, FormatCookieEditor: cookiefile.CookieEditor, FormatCDP: cookiefile.CDP,
+	} {
+		assert.Equal(t, int(f), int(cf), "%v", f)
+	}
+	assert.Equal(t, int64(MaxFileSize), int64(cookiefile.MaxSize), "the codec reads what a file may hold")
+}

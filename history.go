@@ -5,6 +5,8 @@ import (
 	"os"
 	"slices"
 	"time"
+
+	"github.com/httpsession/httpsession/internal/cookiefile"
 )
 
 // The sync model. Every change to a cookie is an event on one identity
@@ -298,7 +300,7 @@ type fileState struct {
 	held []heldRecord
 	// carried is what the file held that could not be read or was
 	// refused: it is written back as it was.
-	carried carried
+	carried cookiefile.Carried
 	// complete reports that the jar held everything the file did, as of
 	// evictions: until the jar evicts again, a save of an unchanged file
 	// can write the jar's own state without reading the file.

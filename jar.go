@@ -11,7 +11,6 @@ package httpsession
 
 import (
 	"cmp"
-	"errors"
 	"fmt"
 	"hash/maphash"
 	"net/http"
@@ -21,6 +20,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/httpsession/httpsession/internal/cookiefile"
 	"golang.org/x/net/publicsuffix"
 )
 
@@ -188,7 +188,7 @@ func (j *Jar) clock() time.Time {
 
 // ErrInvalidCookie is wrapped by the errors that explain why a cookie was
 // refused: the rule of RFC 6265bis it breaks.
-var ErrInvalidCookie = errors.New("httpsession: cookie refused")
+var ErrInvalidCookie = cookiefile.ErrInvalidCookie
 
 func refusal(reason string) error {
 	return fmt.Errorf("%w: %s", ErrInvalidCookie, reason)

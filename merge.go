@@ -1,9 +1,10 @@
 package httpsession
 
 import (
-	"slices"
 	"strings"
 	"time"
+
+	"github.com/httpsession/httpsession/internal/cookiefile"
 )
 
 // A merge folds what a file holds into a jar under the sync model
@@ -13,9 +14,9 @@ import (
 // fileChange is the file's change to one identity in a merge.
 type fileChange struct {
 	at      time.Time
-	e       *entry      // the cookie as the jar would store it; nil for a deletion
-	expired bool        // e has expired: a set, but no cookie to hold
-	fc      *fileCookie // the record it came from, nil for a deletion
+	e       *entry             // the cookie as the jar would store it; nil for a deletion
+	expired bool               // e has expired: a set, but no cookie to hold
+	fc      *cookiefile.Record // the record it came from, nil for a deletion
 	ident   cookieID
 	// set and setSum: a tombstone of the file that records a set whose
 	// cookie has expired (e is nil), and the digest of what it set.
@@ -46,10 +47,14 @@ func (f *fileChange) tomb() tomb {
 
 // merged is the outcome of a merge: what the file is to hold.
 type merged struct {
-	records []fileRecord // cookies, sorted
-	tombs   []tombRecord // deletions, sorted
-	tombIDs []cookieID   // their identities
-	held    []heldRecord // the cookies, as the file state records them
+	records []cookiefile.Record // cookies, sorted
+	tombs   []cookiefile.Tomb   // deletions, sorted
+	tombIDs []cookieID          // their identities
+	held    []heldRecord        // the cookies, as the file state records them
+	// fileExpires holds, for the few cookies that have one, the expiry a
+	// file without change times gave (see entry.fileExpires), which a
+	// save in such a format writes back.
+	fileExpires map[cookieID]int64
 	// complete reports that the jar ended up holding every cookie of the
 	// file (its limits evicted none during the merge).
 	complete bool
@@ -61,11 +66,11 @@ type mergeOptions struct {
 	omitSession bool // leave this jar's session cookies out of what is written
 }
 
-// mergeFile folds the file v into the jar and, for a save, returns what to
-// write. st is what the jar knew of the file at its last load or save, nil
-// if nothing. Records the jar refuses are reported in v.bad and carried.
-// The caller holds j.mu.
-func (j *Jar) mergeFile(v *fileView, st *fileState, now time.Time, opt mergeOptions) *merged {
+// mergeFile folds the file v, last modified at modTime, into the jar and,
+// for a save, returns what to write. st is what the jar knew of the file
+// at its last load or save, nil if nothing. Records the jar refuses are
+// reported in v.Bad and carried. The caller holds j.mu.
+func (j *Jar) mergeFile(v *cookiefile.File, modTime time.Time, st *fileState, now time.Time, opt mergeOptions) *merged {
 	var held map[cookieID]heldRecord
 	if st != nil && len(st.held) > 0 {
 		held = make(map[cookieID]heldRecord, len(st.held))
@@ -73,7 +78,7 @@ func (j *Jar) mergeFile(v *fileView, st *fileState, now time.Time, opt mergeOpti
 			held[h.id] = h
 		}
 	}
-	changes := j.fileChanges(v, held, now)
+	changes := j.fileChanges(v, modTime, held, now)
 	evictions := j.evictions
 	if !opt.write && held == nil {
 		// A load with nothing to compare the file with: each change is
@@ -116,8 +121,8 @@ func (j *Jar) mergeFile(v *fileView, st *fileState, now time.Time, opt mergeOpti
 		}
 		if _, ok := side[id]; !ok {
 			at := h.at
-			if !v.format.changeTimes() && v.modTime.After(at) {
-				at = v.modTime
+			if !v.Format.ChangeTimes() && modTime.After(at) {
+				at = modTime
 			}
 			side[id] = len(changes)
 			changes = append(changes, fileChange{at: at, ident: id})
@@ -156,55 +161,64 @@ func (j *Jar) mergeFile(v *fileView, st *fileState, now time.Time, opt mergeOpti
 // newUnread reports whether the file v holds a record, deletion or line
 // that could not be read and that it did not hold when the jar last read or
 // wrote it (st).
-func newUnread(v *fileView, st *fileState) bool {
-	if len(v.bad) == 0 {
+func newUnread(v *cookiefile.File, st *fileState) bool {
+	if len(v.Bad) == 0 {
 		return false
 	}
 	if st == nil {
 		return true
 	}
 	seen := make(map[string]bool)
-	for _, k := range st.carried.unreadKeys() {
+	for _, k := range st.carried.Keys() {
 		seen[k] = true
 	}
-	for _, k := range v.carried.unreadKeys() {
+	for _, k := range v.Carried.Keys() {
 		if !seen[k] {
 			return true
 		}
 	}
 	// Every bad record is carried: one that is not (there is none today)
 	// would be new.
-	return len(v.bad) > v.carried.count()
+	return len(v.Bad) > v.Carried.Count()
 }
 
 // fileChanges reads the changes a file holds: its cookies, in creation
 // order, then its deletions. Records the jar refuses are reported and
 // carried. The caller holds j.mu.
-func (j *Jar) fileChanges(v *fileView, held map[cookieID]heldRecord, now time.Time) []fileChange {
-	changes := make([]fileChange, 0, len(v.cookies)+len(v.tombs))
-	for _, fc := range sortByCreation(v.cookies) {
+func (j *Jar) fileChanges(v *cookiefile.File, modTime time.Time, held map[cookieID]heldRecord, now time.Time) []fileChange {
+	changes := make([]fileChange, 0, len(v.Records)+len(v.Tombs))
+	format := Format(v.Format)
+	for _, fc := range sortByCreation(v.Records) {
 		var e entry
 		var expired bool
 		var err error
-		if v.format.foreign() {
+		switch {
+		case format.foreign():
 			e, expired, err = j.prepareForeign(fc, now)
-		} else {
-			e, expired, err = j.prepare(&fc.Cookie, fc.partition, now)
+		case format.changeTimes() && tooLate(fc.Updated):
+			err = errChangeTime
+		default:
+			e, expired, err = j.prepare((*Cookie)(&fc.Cookie), fc.Partition, now)
 		}
 		if err != nil {
-			v.refuse(fc, err)
+			v.Refuse(fc, err)
 			continue
 		}
-		f := fileChange{at: fc.updated, fc: fc, ident: e.id()}
-		if v.format.changeTimes() {
+		f := fileChange{fc: fc, ident: e.id()}
+		if format.changeTimes() {
+			// A record without a change time changed when it was created.
+			f.at = fc.Updated
+			if f.at.IsZero() {
+				f.at = fc.Created
+			}
 			// A record whose content differs from what this jar last read
 			// or wrote there, under the same change time, was edited by
 			// hand (or by a program that keeps no change times): a change
 			// made when the file was last modified, as in cookies.txt,
 			// whichever way its value sorts.
-			f.sum = contentSum(&fc.Cookie)
+			f.sum = contentSum((*Cookie)(&fc.Cookie))
 			if h, ok := held[f.ident]; ok && h.at.Equal(f.at) && h.sum != f.sum {
-				f.at = v.modTime
+				f.at = modTime
 				if !f.at.After(h.at) {
 					f.at = h.at.Add(time.Nanosecond)
 				}
@@ -217,8 +231,8 @@ func (j *Jar) fileChanges(v *fileView, held map[cookieID]heldRecord, now time.Ti
 			if !expired && e.Expires.Before(fc.Expires) {
 				e.fileExpires = fc.Expires.UnixMicro() // capped: see entry.fileExpires
 			}
-			f.sum = formatSum(v.format, e.asWritten(), e.partition)
-			f.at = v.modTime
+			f.sum = cookiefile.Sum(v.Format, (*cookiefile.Cookie)(e.asWritten()), e.partition)
+			f.at = modTime
 			if h, ok := held[f.ident]; ok {
 				if h.sum == f.sum {
 					f.at, f.echo = h.at, true
@@ -227,16 +241,20 @@ func (j *Jar) fileChanges(v *fileView, held map[cookieID]heldRecord, now time.Ti
 				}
 			}
 		}
-		e.updated, e.seq = f.at, fc.seq
+		e.updated, e.seq = f.at, fc.Seq
 		f.e, f.expired = &e, expired
 		changes = append(changes, f)
 	}
-	for i := range v.tombs {
-		t := &v.tombs[i]
-		if id, ok := j.tombID(t); ok {
-			changes = append(changes, fileChange{at: t.at, ident: id, set: t.set, setSum: t.sum})
-		} else {
-			v.refuseTomb(t)
+	for i := range v.Tombs {
+		t := &v.Tombs[i]
+		id, ok := j.tombID(cookieID{name: t.Name, domain: t.Domain, path: t.Path, hostOnly: t.HostOnly, partition: t.Partition})
+		switch {
+		case tooLate(t.Deleted):
+			v.RefuseTomb(t, errChangeTime)
+		case !ok:
+			v.RefuseTomb(t, errTombIdentity)
+		default:
+			changes = append(changes, fileChange{at: t.Deleted, ident: id, set: t.Set, setSum: t.Sum})
 		}
 	}
 	return changes
@@ -395,7 +413,7 @@ func (j *Jar) mergedOutput(changes []fileChange, side map[cookieID]int, wins []b
 func (m *merged) live(now time.Time) int {
 	n := 0
 	for i := range m.records {
-		if e := m.records[i].Expires; e == nil || e.After(now) {
+		if e := m.records[i].Expires; e.IsZero() || e.After(now) {
 			n++
 		}
 	}
@@ -406,6 +424,19 @@ func (m *merged) live(now time.Time) int {
 func (m *merged) add(id cookieID, e *entry) {
 	m.records = append(m.records, toRecord(e))
 	m.held = append(m.held, heldRecord{id: id, at: e.updated, sum: contentSum(&e.Cookie)})
+	m.noteFileExpires(e)
+}
+
+// noteFileExpires keeps e's expiry as a file without change times gave
+// it, if it differs (see entry.fileExpires).
+func (m *merged) noteFileExpires(e *entry) {
+	if e.fileExpires == 0 {
+		return
+	}
+	if m.fileExpires == nil {
+		m.fileExpires = make(map[cookieID]int64)
+	}
+	m.fileExpires[e.id()] = e.fileExpires
 }
 
 // addUnsaved appends a cookie the jar's limits evicted before any save
@@ -428,7 +459,7 @@ func (j *Jar) jarOutput(now time.Time) *merged {
 	// sort leaves to the caller: sorting domain names and each domain's
 	// few cookies costs far less than sorting all of them.
 	entries := j.sortedEntries(nil)
-	out := &merged{records: make([]fileRecord, 0, len(entries)), held: make([]heldRecord, 0, len(entries)), complete: true}
+	out := &merged{records: make([]cookiefile.Record, 0, len(entries)), held: make([]heldRecord, 0, len(entries)), complete: true}
 	for _, e := range entries {
 		out.add(e.id(), e)
 	}
@@ -462,14 +493,16 @@ func (j *Jar) versionOf(id cookieID) (version, bool) {
 	return version{}, false
 }
 
-// tombID returns the identity a deletion read from a file has in the jar,
-// canonical as Set makes it, or false for a deletion no cookie could have.
-func (j *Jar) tombID(t *fileTomb) (cookieID, bool) {
-	domain, err := toASCII(strings.TrimPrefix(t.ident.Domain, "."))
-	if err != nil || domain == "" || !validHostChars(domain) || !strings.HasPrefix(t.ident.Path, "/") {
+// tombID returns the identity a deletion read from a file or a replica
+// has in the jar, canonical as Set makes it, or false for a deletion no
+// cookie could have.
+func (j *Jar) tombID(id cookieID) (cookieID, bool) {
+	domain, err := toASCII(strings.TrimPrefix(id.domain, "."))
+	if err != nil || domain == "" || !validHostChars(domain) || !strings.HasPrefix(id.path, "/") {
 		return cookieID{}, false
 	}
-	return cookieID{name: t.ident.Name, domain: domain, path: t.ident.Path, hostOnly: t.ident.HostOnly, partition: t.partition}, true
+	id.domain = domain
+	return id, true
 }
 
 // identCookie returns a cookie that carries only an identity.
@@ -495,82 +528,4 @@ func (m *merged) keepRemembered(j *Jar) {
 func (m *merged) addTomb(id cookieID, t tomb) {
 	m.tombs = append(m.tombs, toTomb(id, t))
 	m.tombIDs = append(m.tombIDs, id)
-}
-
-// sort puts what a save writes in the file's stable order: by domain,
-// path, name, host-only flag and partition. Records already in that order
-// (a jar's own, see jarOutput) cost one pass; others are moved in place.
-func (m *merged) sort() {
-	if order := orderBy(len(m.held), func(a, b int) int { return compareIDs(&m.held[a].id, &m.held[b].id) }); order != nil {
-		done := make([]bool, len(order))
-		permuteInPlace(m.records, order, done)
-		permuteInPlace(m.held, order, done)
-	}
-	m.sortTombs()
-}
-
-func (m *merged) sortTombs() {
-	if order := orderBy(len(m.tombIDs), func(a, b int) int { return compareIDs(&m.tombIDs[a], &m.tombIDs[b]) }); order != nil {
-		done := make([]bool, len(order))
-		permuteInPlace(m.tombs, order, done)
-		permuteInPlace(m.tombIDs, order, done)
-	}
-}
-
-// orderBy returns the indexes 0..n-1 ordered by compare, or nil if they
-// are in order already.
-func orderBy(n int, compare func(a, b int) int) []int {
-	i := 1
-	for i < n && compare(i-1, i) <= 0 {
-		i++
-	}
-	if i >= n {
-		return nil
-	}
-	order := make([]int, n)
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortFunc(order, compare)
-	return order
-}
-
-// permuteInPlace moves s[order[i]] to s[i], each element once, following
-// the permutation's cycles. done is scratch space of len(s).
-func permuteInPlace[T any](s []T, order []int, done []bool) {
-	clear(done)
-	for i := range s {
-		if done[i] {
-			continue
-		}
-		first := s[i]
-		for j := i; ; {
-			k := order[j]
-			done[j] = true
-			if k == i {
-				s[j] = first
-				break
-			}
-			s[j] = s[k]
-			j = k
-		}
-	}
-}
-
-// compareIDs orders identities by domain, path, name, host-only flag and
-// partition, comparing no more fields than it must.
-func compareIDs(a, b *cookieID) int {
-	if c := strings.Compare(a.domain, b.domain); c != 0 {
-		return c
-	}
-	if c := strings.Compare(a.path, b.path); c != 0 {
-		return c
-	}
-	if c := strings.Compare(a.name, b.name); c != 0 {
-		return c
-	}
-	if c := compareBool(a.hostOnly, b.hostOnly); c != 0 {
-		return c
-	}
-	return strings.Compare(a.partition, b.partition)
 }

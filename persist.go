@@ -1,7 +1,6 @@
 package httpsession
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/httpsession/httpsession/internal/safefile"
+	"github.com/httpsession/httpsession/internal/cookiefile"
 )
 
 // filePerm is the mode of a new cookie file: cookies are credentials.
@@ -24,95 +24,10 @@ const DefaultLockTimeout = 10 * time.Second
 
 // formatNone is the format of an empty or missing file: none yet. No
 // caller can name it.
-const formatNone Format = -1
+const formatNone = Format(cookiefile.None)
 
 // describe names the format in an error message.
-func (f Format) describe() string {
-	switch f {
-	case FormatJSON:
-		return "the native JSON format"
-	case FormatNetscape:
-		return "the Netscape cookies.txt format"
-	case FormatPlaywright:
-		return "Playwright's storageState format"
-	case FormatCookieEditor:
-		return "the Cookie-Editor JSON format"
-	case FormatCDP:
-		return "the DevTools Protocol's cookie format"
-	}
-	return "no format"
-}
-
-// looksNative reports whether data is a native (JSON) file rather than
-// cookies.txt: JSON starts with '{', cookies.txt never does.
-func looksNative(data []byte) bool {
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
-	data = bytes.TrimLeft(data, " \t\r\n")
-	return len(data) > 0 && data[0] == '{'
-}
-
-// decodeFile reads a file in any format (see DetectFormat). Records of
-// cookies.txt and of the other programs' formats, which carry no change
-// times, count as changed when the file was last modified, unless they are
-// as the jar last read or wrote them (see mergeFile).
-func decodeFile(data []byte, modTime time.Time) (*fileView, error) {
-	if s, err := sniff(data); err != nil {
-		return nil, err
-	} else if s.format.foreign() {
-		v := decodeForeign(s)
-		v.modTime = modTime
-		return v, nil
-	}
-	if looksNative(data) {
-		v, err := decodeNative(data)
-		if err != nil {
-			return nil, err
-		}
-		v.modTime = modTime
-		return v, nil
-	}
-	if len(bytes.TrimSpace(data)) == 0 {
-		return &fileView{format: formatNone, modTime: modTime}, nil
-	}
-	recs, bad, literals, err := parseNetscape(bytes.NewReader(data))
-	if err != nil {
-		return nil, err
-	}
-	if len(recs) == 0 && len(bad) > 0 {
-		// Not one line is a cookie: this is some other file (notes, HTML,
-		// a config), and treating it as an empty jar would let the next
-		// save overwrite it.
-		return nil, fmt.Errorf("%w: neither JSON nor cookies.txt: no line holds a cookie (%v)", ErrCorrupt, &bad[0])
-	}
-	v := &fileView{format: FormatNetscape, bad: bad, modTime: modTime, carried: carried{lines: literals}}
-	v.cookies = make([]fileCookie, len(recs))
-	for i, r := range recs {
-		v.cookies[i] = fileCookie{Cookie: r.cookie, updated: modTime, line: r.line, raw: r.raw}
-	}
-	return v, nil
-}
-
-// rawLine returns the cookies.txt line a cookie was read from.
-func (fc *fileCookie) rawLine() string { return fc.raw }
-
-// sortByCreation puts cookies read from a file in the order they were
-// created, so that the jar gives them sequence numbers in that order and
-// cookies created at the same instant are sent in the same order as before
-// (§5.8.3). The sort is stable: files without order keep their own. It
-// sorts pointers, which move much faster than the cookies themselves.
-func sortByCreation(cookies []fileCookie) []*fileCookie {
-	order := make([]*fileCookie, len(cookies))
-	for i := range cookies {
-		order[i] = &cookies[i]
-	}
-	slices.SortStableFunc(order, func(a, b *fileCookie) int {
-		if c := a.Created.Compare(b.Created); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.seq, b.seq)
-	})
-	return order
-}
+func (f Format) describe() string { return cookiefile.Format(f).Describe() }
 
 // Load merges a cookie file into the jar: the native JSON file that Save
 // writes, a Netscape cookies.txt file (curl, wget, yt-dlp, browser
@@ -181,7 +96,7 @@ func (j *Jar) LoadContext(ctx context.Context, path string, opts ...LoadOption) 
 	if err != nil {
 		return fmt.Errorf("httpsession: load %s: %w", path, fileErr(err))
 	}
-	v, err := decodeFile(data, info.ModTime())
+	v, err := decodeFile(data)
 	if err != nil {
 		return fmt.Errorf("httpsession: load %s: %w", path, err)
 	}
@@ -190,21 +105,12 @@ func (j *Jar) LoadContext(ctx context.Context, path string, opts ...LoadOption) 
 	now := j.clock()
 	j.purgeExpired(now)
 	j.hist.prune(now)
-	m := j.mergeFile(v, j.hist.file(target), now, mergeOptions{})
+	m := j.mergeFile(v, info.ModTime(), j.hist.file(target), now, mergeOptions{})
 	j.hist.setFile(target, &fileState{
-		info: info, sum: j.hist.sum(data), format: v.format, held: m.held, carried: v.carried,
+		info: info, sum: j.hist.sum(data), format: Format(v.Format), held: m.held, carried: v.Carried,
 		complete: m.complete, evictions: j.evictions, limit: cfg.limit,
 	})
-	return v.fileError(path)
-}
-
-// fileError reports the records of the file that were not loaded.
-func (v *fileView) fileError(path string) error {
-	if len(v.bad) == 0 {
-		return nil
-	}
-	slices.SortStableFunc(v.bad, func(a, b LineError) int { return a.Line - b.Line })
-	return &FileError{Path: path, Lines: v.bad}
+	return fileError(v, path)
 }
 
 // SaveOption configures SaveContext and SaveNetscapeContext. A nil
@@ -327,12 +233,12 @@ func (j *Jar) save(ctx context.Context, path string, cfg saveConfig, format Form
 	case in.fast:
 		m = j.jarOutput(now)
 	case in.v != nil:
-		m = j.mergeFile(in.v, st, now, mergeOptions{write: true, omitSession: cfg.omitSession})
-		in.keep = in.v.carried // with the records the merge refused
+		m = j.mergeFile(in.v, in.modTime, st, now, mergeOptions{write: true, omitSession: cfg.omitSession})
+		in.keep = in.v.Carried // with the records the merge refused
 	default:
 		// No file, or one to overwrite: the jar's own cookies and
 		// deletions.
-		m = j.mergeFile(&fileView{format: formatNone}, nil, now, mergeOptions{write: true, omitSession: cfg.omitSession})
+		m = j.mergeFile(&cookiefile.File{Format: cookiefile.None}, time.Time{}, nil, now, mergeOptions{write: true, omitSession: cfg.omitSession})
 	}
 	evictions = j.evictions
 	mergedAt := j.hist.last
@@ -383,13 +289,14 @@ func lockTarget(ctx context.Context, path string, timeout time.Duration) (target
 
 // saveInput is what a save found in the file: nothing to read (fast: the
 // file is as this jar last left it, and the jar still holds all it held),
-// the file decoded (v: what it keeps beside its cookies is v.carried once
-// merged), or neither (no file, or one to overwrite); and what the file
-// keeps beside its cookies, to write back.
+// the file decoded (v, last modified at modTime: what it keeps beside its
+// cookies is v.Carried once merged), or neither (no file, or one to
+// overwrite); and what the file keeps beside its cookies, to write back.
 type saveInput struct {
-	fast bool
-	v    *fileView
-	keep carried
+	fast    bool
+	v       *cookiefile.File
+	modTime time.Time
+	keep    cookiefile.Carried
 }
 
 // readForSave reads the file at target for a save in format, under its
@@ -428,7 +335,7 @@ func (j *Jar) readForSave(target string, st *fileState, evictions uint64, cfg sa
 	if err != nil {
 		return saveInput{}, fileErr(err)
 	}
-	v, err := decodeFile(data, info.ModTime())
+	v, err := decodeFile(data)
 	switch {
 	case err == nil:
 	case errors.Is(err, ErrCorrupt) && cfg.replaceCorrupt:
@@ -438,56 +345,28 @@ func (j *Jar) readForSave(target string, st *fileState, evictions uint64, cfg sa
 	}
 	// A save never turns a file into the other format behind the user's
 	// back: a cookies.txt that curl also reads must stay one.
-	if !formatFits(v.format, format, data) {
-		return saveInput{}, formatError(v.format, format)
+	if found := Format(v.Format); !cookiefile.Fits(v.Format, cookiefile.Format(format), data) {
+		return saveInput{}, formatError(found, format)
 	}
-	return saveInput{v: v}, nil
-}
-
-// formatFits reports whether a save in the format want may write the file
-// data, found in the format found: the same format, a file that is in none
-// yet, or an empty one that the format want writes alike. An empty array
-// ("[]") is a Cookie-Editor file or a CDP one, and {"cookies": []} is a
-// storageState or CDP's object form: a format cannot be told from them, so
-// the next save gives them theirs.
-func formatFits(found, want Format, data []byte) bool {
-	if found == formatNone || found == want {
-		return true
-	}
-	pair := func(a, b Format) bool {
-		return found == a && want == b || found == b && want == a
-	}
-	if len(data) > 64 {
-		return false // not empty
-	}
-	switch string(bytes.Join(bytes.Fields(data), nil)) {
-	case "[]":
-		return pair(FormatCookieEditor, FormatCDP)
-	case `{"cookies":[]}`:
-		return pair(FormatPlaywright, FormatCDP)
-	}
-	return false
+	return saveInput{v: v, modTime: info.ModTime()}, nil
 }
 
 func formatError(found, want Format) error {
 	return fmt.Errorf("%w: the file is in %s; this save writes %s (use Overwrite to replace it)", ErrFormat, found.describe(), want.describe())
 }
 
-// encoder returns the function that writes m in the given format, and
-// where it reports the cookies the format cannot hold (the file is written
-// without them).
-func encoder(format Format, m *merged, keep *carried, now time.Time) (func(io.Writer) error, *error) {
+// encoder returns the function that writes m in the given format, with
+// what keep carries (nil for nothing), and where it reports the cookies the
+// format cannot hold (the file is written without them).
+func encoder(format Format, m *merged, keep *cookiefile.Carried, now time.Time) (func(io.Writer) error, *error) {
 	skipped := new(error)
 	if format == FormatJSON {
-		return func(w io.Writer) error { return encodeNative(w, m.records, m.tombs, keep) }, skipped
+		return func(w io.Writer) error { return cookiefile.EncodeNative(w, m.records, m.tombs, keep) }, skipped
 	}
 	// cookies.txt and the other programs' formats keep no deletions and no
 	// change times: what the file held is recorded by the sum of each
 	// record instead.
-	unwritable := foreignUnwritable
-	if format == FormatNetscape {
-		unwritable = netscapeUnwritable
-	}
+	cf := cookiefile.Format(format)
 	order := make([]int, len(m.records))
 	for i := range order {
 		order[i] = i
@@ -501,39 +380,36 @@ func encoder(format Format, m *merged, keep *carried, now time.Time) (func(io.Wr
 			return cmp.Or(ra.Created.Compare(rb.Created), cmp.Compare(ra.Seq, rb.Seq))
 		})
 	}
-	cookies := make([]Cookie, 0, len(m.records))
+	cookies := make([]cookiefile.Cookie, 0, len(m.records))
 	partitions := make([]string, 0, len(m.records))
 	held := make([]heldRecord, 0, len(m.held))
 	for _, i := range order {
-		c, err := m.records[i].cookie()
-		if err == nil && c.expired(now) {
+		r := &m.records[i]
+		c := r.Cookie
+		if (*Cookie)(&c).expired(now) {
 			continue // the format cannot say that a set has expired
 		}
-		if err != nil || unwritable(&c) != "" {
-			if err == nil {
-				// named in the skipped error
-				cookies, partitions = append(cookies, c), append(partitions, "")
-			}
+		if cookiefile.Unwritable(cf, &c) != "" {
+			cookies, partitions = append(cookies, c), append(partitions, "") // named in the skipped error
 			continue
 		}
-		if fe := m.records[i].fileExpires; !fe.IsZero() {
-			c.Expires = fe // as the file had it: see entry.fileExpires
-		}
-		partition := m.records[i].Partition
-		cookies, partitions = append(cookies, c), append(partitions, partition)
 		h := m.held[i]
-		h.sum = formatSum(format, &c, partition)
+		if fe, ok := m.fileExpires[h.id]; ok {
+			c.Expires = time.UnixMicro(fe).UTC() // as the file had it: see entry.fileExpires
+		}
+		cookies, partitions = append(cookies, c), append(partitions, r.Partition)
+		h.sum = cookiefile.Sum(cf, &c, r.Partition)
 		held = append(held, h)
 	}
 	m.held = held
 	if format != FormatNetscape {
 		return func(w io.Writer) (err error) {
-			*skipped, err = writeForeign(w, format, keep, cookies, partitions)
+			*skipped, err = cookiefile.EncodeForeign(w, cf, keep, cookies, partitions)
 			return err
 		}, skipped
 	}
 	return func(w io.Writer) (err error) {
-		*skipped, err = writeNetscapeFile(w, keep.lines, cookies)
+		*skipped, err = cookiefile.EncodeNetscape(w, keep, cookies)
 		return err
 	}, skipped
 }

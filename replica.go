@@ -82,8 +82,9 @@ func (j *Jar) apply1(ch *Change, now time.Time) error {
 			partition = j.partitionKey("https", ch.Cookie.Domain)
 		}
 		var ok bool
-		if id, ok = j.tombID(&fileTomb{ident: ch.Cookie, partition: partition}); !ok {
-			return refusal("deletion of a cookie with no valid domain or path")
+		c := &ch.Cookie
+		if id, ok = j.tombID(cookieID{name: c.Name, domain: c.Domain, path: c.Path, hostOnly: c.HostOnly, partition: partition}); !ok {
+			return errTombIdentity
 		}
 	} else {
 		var err error

@@ -1,10 +1,10 @@
-package httpsession
+package cookiefile
 
 import (
 	"encoding/json"
 )
 
-// The cookie objects of the Chrome DevTools Protocol (FormatCDP):
+// The cookie objects of the Chrome DevTools Protocol (CDP):
 // Network.Cookie, as Network.getCookies, Network.getAllCookies and
 // Storage.getCookies answer ({"cookies": [...]}) and as Puppeteer's
 // page.cookies() and browserContext.cookies() return them (an array):

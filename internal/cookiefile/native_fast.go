@@ -1,4 +1,4 @@
-package httpsession
+package cookiefile
 
 import (
 	"bytes"
@@ -43,6 +43,11 @@ func decodeOurs(data []byte) (f nativeFile, ok bool) {
 			// line, so that appending copies none of them again.
 			f.Cookies = make([]fileRecord, 0, min(bytes.Count(data, []byte("\n  {")), len(data)/128))
 			return d.array(func() bool {
+				// No more records than the bytes allow (see below): a
+				// file of "{}" stops here, before it costs a record each.
+				if len(f.Cookies) >= len(data)/128 {
+					return false
+				}
 				f.Cookies = append(f.Cookies, fileRecord{})
 				return d.record(&f.Cookies[len(f.Cookies)-1])
 			})
@@ -52,6 +57,9 @@ func decodeOurs(data []byte) (f nativeFile, ok bool) {
 			}
 			seen[2] = true
 			return d.array(func() bool {
+				if len(f.Cookies)+len(f.Deleted) >= len(data)/128 {
+					return false
+				}
 				f.Deleted = append(f.Deleted, tombRecord{})
 				return d.tomb(&f.Deleted[len(f.Deleted)-1])
 			})

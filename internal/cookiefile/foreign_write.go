@@ -1,4 +1,4 @@
-package httpsession
+package cookiefile
 
 import (
 	"bufio"
@@ -42,16 +42,16 @@ func foreignUnwritable(c *Cookie) string {
 			return "a field is not UTF-8 text, which JSON cannot hold"
 		}
 	}
-	return degenerateDomain(c)
+	return DegenerateDomain(c)
 }
 
-// degenerateDomain explains why a cookie's domain is no host name, or
+// DegenerateDomain explains why a cookie's domain is no host name, or
 // returns "". The jar keeps a cookie from a hand-built URL whose host is
 // empty or made of dots as a host of its own, as net/http/cookiejar does;
 // the file formats of other programs have no way to say so (a host-only
 // cookie on ".example.com" would read back as a domain cookie on
 // example.com), so such a cookie is left out of them.
-func degenerateDomain(c *Cookie) string {
+func DegenerateDomain(c *Cookie) string {
 	d := c.Domain
 	if c.HostOnly && strings.HasPrefix(d, ".") || strings.Contains(d, "..") || strings.Trim(d, ".") == "" {
 		return "the domain is no host name (a request built by hand)"
@@ -67,10 +67,15 @@ func foreignSum(format Format, c *Cookie, partition string) uint64 {
 	return h.Sum64()
 }
 
-// writeForeign writes cookies in one of the other programs' formats, with
-// what the file held that is kept (the other top-level members, records
-// that could not be read), and names the cookies it left out.
-func writeForeign(w io.Writer, format Format, keep *carried, cookies []Cookie, partitions []string) (skipped, err error) {
+// EncodeForeign writes cookies in one of the other programs' formats, each
+// with its partition (partitions[i], "" for none), in the order given, with
+// what keep carries (the other top-level members, records that could not
+// be read); keep may be nil. skipped names the cookies it left out, which
+// the format cannot hold (never by value); err is a failed write.
+func EncodeForeign(w io.Writer, format Format, keep *Carried, cookies []Cookie, partitions []string) (skipped, err error) {
+	if keep == nil {
+		keep = &Carried{}
+	}
 	spec := specOf(format)
 	bw := bufio.NewWriter(w)
 	// bufio.Writer keeps the first write error and returns it from Flush,
@@ -115,7 +120,7 @@ func writeForeign(w io.Writer, format Format, keep *carried, cookies []Cookie, p
 		}
 	}
 	members := keep.members
-	if members == nil && format == FormatPlaywright {
+	if members == nil && format == Playwright {
 		members = []topMember{{key: "cookies"}, {key: "origins", value: json.RawMessage("[]")}}
 	}
 	if members == nil {

@@ -1,4 +1,4 @@
-package httpsession
+package cookiefile
 
 // The keys a native file may hold, by place. json.Unmarshal ignores keys it
 // does not know, keeps the last of a key given twice and matches keys

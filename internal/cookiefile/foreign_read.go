@@ -1,4 +1,4 @@
-package httpsession
+package cookiefile
 
 import (
 	"bytes"
@@ -13,7 +13,7 @@ import (
 )
 
 // What the JSON formats of other programs (Playwright, Cookie-Editor, CDP)
-// share: telling them apart, reading their records field by field, their
+// share: reading their records field by field, their
 // numbers of seconds, SameSite names and partition keys, and writing them.
 
 // foreignSpec is how one of the other programs' formats reads and writes a
@@ -30,272 +30,61 @@ type foreignSpec struct {
 
 func specOf(f Format) *foreignSpec {
 	switch f {
-	case FormatPlaywright:
+	case Playwright:
 		return &playwrightSpec
-	case FormatCookieEditor:
+	case CookieEditor:
 		return &cookieEditorSpec
 	}
 	return &cdpSpec
 }
 
-// Keys that tell the formats apart (see DetectFormat).
-var (
-	// Only the browsers' extension API writes these.
-	extensionKeys = []string{"hostOnly", "expirationDate", "storeId"}
-	// Only the DevTools Protocol writes these, beside Playwright's keys.
-	cdpKeys = []string{"size", "session", "priority", "sourceScheme", "sourcePort", "sameParty", "partitionKeyOpaque"}
-	// In an array, "expires" also says CDP (or Playwright's cookies, read
-	// alike); "session" does not, as the extensions write it too.
-	cdpArrayKeys = []string{"expires", "size", "priority", "sourceScheme", "sourcePort", "sameParty", "partitionKeyOpaque"}
-	// Only the native file writes these: an object whose cookies hold
-	// them is a native file without its version, for the native decoder
-	// to refuse, never a storageState to rewrite.
-	nativeKeys = []string{"created", "lastAccess", "updated", "seq", "nameBase64", "valueBase64", "pathBase64"}
-)
-
-// sniffed is what telling a file's format found.
-type sniffed struct {
-	format  Format
-	members []topMember // an object's members, in order (foreign formats)
-	// Foreign formats: the cookie array as it is written (valid JSON),
-	// its number of elements, and of cookie objects (with a "name").
-	array  []byte
-	length int
-	named  int
-}
-
-// topMember is one member of a JSON object, its value as it was written.
-type topMember struct {
-	key   string
-	value json.RawMessage
-}
-
-// sniff tells the format of a cookie file's content (see DetectFormat). For
-// the other programs' formats it returns their records too.
-func sniff(data []byte) (sniffed, error) {
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
-	body := bytes.TrimLeft(data, " \t\r\n")
-	switch {
-	case len(bytes.TrimRight(body, " \t\r\n")) == 0:
-		return sniffed{format: formatNone}, nil
-	case body[0] == '{':
-		return sniffObject(body)
-	case body[0] == '[':
-		return sniffArray(data)
-	}
-	return sniffed{format: FormatNetscape}, nil
-}
-
-// sniffObject tells the format of a JSON object. An object that is not
-// valid JSON, or of no known shape, is left to the native decoder, which
-// says what is wrong with it.
-func sniffObject(body []byte) (sniffed, error) {
-	native := sniffed{format: FormatJSON}
-	if bytes.HasPrefix(body, []byte(`{"version"`)) {
-		return native, nil // as Save writes it: no need to read further
-	}
-	members, err := objectMembers(body)
-	if err != nil {
-		return native, nil
-	}
-	var cookies []byte
-	origins := false
-	for i := range members {
-		m := &members[i]
-		switch {
-		case strings.EqualFold(m.key, "version"), strings.EqualFold(m.key, "deleted"):
-			// The native file, perhaps mistyped: its decoder says what
-			// is wrong with it.
-			return native, nil
-		case m.key == "cookies":
-			if cookies != nil {
-				return sniffed{}, fmt.Errorf("%w: the key \"cookies\" is given twice", ErrCorrupt)
-			}
-			// A save writes the array anew from the cookies: the members
-			// kept need not hold it.
-			cookies, m.value = m.value, nil
-		case m.key == "origins":
-			origins = true
-		}
-	}
-	if cookies == nil {
-		return native, nil
-	}
-	if cookies[0] != '[' {
-		return sniffed{}, fmt.Errorf("%w: \"cookies\" is not an array", ErrCorrupt)
-	}
-	s := sniffed{format: FormatPlaywright, members: members, array: cookies}
-	k := s.scan()
-	switch {
-	case k.native:
-		return native, nil
-	case s.length > 0 && s.named == 0:
-		return sniffed{}, fmt.Errorf("%w: a \"cookies\" array that holds no cookie (no object with a \"name\")", ErrCorrupt)
-	case !origins && k.cdp:
-		s.format = FormatCDP
-	}
-	for i := range members {
-		// Kept to be written back: their own copies, so that what the jar
-		// keeps of the file is not the whole file.
-		members[i].value = bytes.Clone(members[i].value)
-	}
-	return s, nil
-}
-
-// sniffArray tells the format of a JSON array of cookies. body may start
-// with white space.
-func sniffArray(body []byte) (sniffed, error) {
-	if !json.Valid(body) {
-		// cookies.txt may start with '[': an IPv6 literal domain.
-		if hasNetscapeCookie(body) {
-			return sniffed{format: FormatNetscape}, nil
-		}
-		// Unmarshal checks the whole text before it decodes anything: it
-		// only finds where the syntax breaks.
-		return sniffed{}, corruptAt(body, json.Unmarshal(body, new(any)))
-	}
-	s := sniffed{array: body}
-	k := s.scan()
-	switch {
-	case k.extension && k.cdpArray:
-		return sniffed{}, fmt.Errorf("%w: a JSON array whose cookies hold keys of both the extensions' format (hostOnly, expirationDate, storeId) and the DevTools Protocol's (expires, size, ...)", ErrCorrupt)
-	case k.extension || s.length == 0:
-		s.format = FormatCookieEditor
-	case s.named == 0:
-		return sniffed{}, fmt.Errorf("%w: a JSON array that holds no cookie (no object with a \"name\")", ErrCorrupt)
-	default:
-		s.format = FormatCDP
-	}
-	return s, nil
-}
-
-// keysFound is which of the keys that tell the formats apart the records
-// of a cookie array hold.
-type keysFound struct {
-	extension, cdp, cdpArray, native bool
-}
-
-// scan counts the elements of s.array and its cookie objects, and reports
-// which of the telling keys they hold. It keeps nothing of them: a file
-// of a million elements costs no more than its own bytes.
-func (s *sniffed) scan() (k keysFound) {
-	for l := openList(s.array); ; {
-		_, raw, ok := l.element()
-		if !ok {
-			break
-		}
-		s.length++
-		if raw[0] != '{' {
-			continue
-		}
-		named := false
-		for m := openList(raw); ; {
-			quoted, _, ok := m.member()
-			if !ok {
-				break
-			}
-			key := keyText(quoted)
-			named = named || string(key) == "name"
-			k.extension = k.extension || oneOf(key, extensionKeys)
-			k.cdp = k.cdp || oneOf(key, cdpKeys)
-			k.cdpArray = k.cdpArray || oneOf(key, cdpArrayKeys)
-			k.native = k.native || oneOf(key, nativeKeys)
-		}
-		if named {
-			s.named++
-		}
-	}
-	return k
-}
-
-func oneOf(key []byte, keys []string) bool {
-	for _, k := range keys {
-		if string(key) == k {
-			return true
-		}
-	}
-	return false
-}
-
-// hasName reports whether raw, an element of a cookie array, is a cookie
-// object: one with a "name".
-func hasName(raw []byte) bool {
-	if raw[0] != '{' {
-		return false
-	}
-	for m := openList(raw); ; {
-		quoted, _, ok := m.member()
-		if !ok {
-			return false
-		}
-		if string(keyText(quoted)) == "name" {
-			return true
-		}
-	}
-}
-
-// objectMembers returns the members of the JSON object body in order, their
-// values as they are in body.
-func objectMembers(body []byte) ([]topMember, error) {
-	if !json.Valid(body) {
-		return nil, errors.New("not valid JSON")
-	}
-	if body[0] != '{' {
-		return nil, errors.New("not a JSON object")
-	}
-	var members []topMember
-	for l := openList(body); ; {
-		quoted, value, ok := l.member()
-		if !ok {
-			break
-		}
-		members = append(members, topMember{key: string(keyText(quoted)), value: value})
-	}
-	return members, nil
-}
+// maxPartitionKey bounds a partition key as any attribute value is bounded
+// (RFC 6265bis §5.6).
+const maxPartitionKey = 1024
 
 var (
-	errNotCookieObject = fmt.Errorf("%w: not a cookie object (no \"name\"); a save drops it", ErrInvalidCookie)
-	errNotUTF8         = errors.New("a string is not UTF-8 text")
+	errTooLargePartitionKey = fmt.Errorf("%w: Domain or Path longer than 1024 bytes (§5.6)", ErrInvalidCookie)
+	errNotCookieObject      = fmt.Errorf("%w: not a cookie object (no \"name\"); a save drops it", ErrInvalidCookie)
+	errNotUTF8              = errors.New("a string is not UTF-8 text")
 )
 
 // decodeForeign reads the cookies of a file in one of the other programs'
 // formats, element by element. A record that cannot be read is reported in
-// v.bad, by its number in the array, and kept in v.carried if it is a
-// cookie object (one with a "name") at all.
-func decodeForeign(s sniffed) *fileView {
+// f.Bad, by its number in the array, and carried if it is a cookie object
+// (one with a "name") at all.
+func decodeForeign(s sniffed) *File {
 	// No room is made for a cookie per record up front: a record that
 	// does not read ([{"name":1},…]) costs no cookie.
-	v := &fileView{format: s.format, raws: make([]json.RawMessage, 0, s.length)}
-	v.carried.members = s.members
+	f := &File{Format: s.format, raws: make([]json.RawMessage, 0, s.length), length: s.length}
+	f.Carried.members = s.members
 	spec := specOf(s.format)
 	for l := openList(s.array); ; {
 		_, raw, ok := l.element()
 		if !ok {
 			break
 		}
-		i := len(v.raws)
-		v.raws = append(v.raws, raw)
+		i := len(f.raws)
+		f.raws = append(f.raws, raw)
 		if !hasName(raw) {
 			// Not a cookie at all: reported, and not written back, so that
 			// a save never leaves a file of no cookie, which would not
 			// read as a cookie file.
-			v.bad = appendBad(v.bad, LineError{Line: i + 1, Record: true, Err: errNotCookieObject})
+			f.Bad = AppendBad(f.Bad, LineError{Line: i + 1, Record: true, Err: errNotCookieObject})
 			continue
 		}
-		fc := fileCookie{line: i + 1, index: i}
-		r, err := decodeRecord(raw)
+		r := Record{line: i + 1, index: i}
+		jr, err := decodeRecord(raw)
 		if err == nil {
-			fc.Cookie, fc.partition, err = spec.read(r)
+			r.Cookie, r.Partition, err = spec.read(jr)
 		}
 		if err != nil {
-			v.refuse(&fc, fmt.Errorf("%w: %v", ErrInvalidCookie, err))
+			f.Refuse(&r, fmt.Errorf("%w: %v", ErrInvalidCookie, err))
 			continue
 		}
-		fc.Partitioned = fc.partition != ""
-		v.cookies = append(v.cookies, fc)
+		r.Partitioned = r.Partition != ""
+		f.Records = append(f.Records, r)
 	}
-	return v
+	return f
 }
 
 // jsonRecord is one cookie object of the other programs' formats, by key.
@@ -451,9 +240,9 @@ func readPartitionKey(r jsonRecord) (string, error) {
 	if !ok {
 		return "", nil
 	}
-	if len(raw) > maxAttributeValueBytes {
+	if len(raw) > maxPartitionKey {
 		// A site is a scheme and a host: 1024 bytes, as for any attribute.
-		return "", errTooLargeAttribute
+		return "", errTooLargePartitionKey
 	}
 	var site string
 	if json.Unmarshal(raw, &site) == nil {

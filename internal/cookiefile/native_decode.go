@@ -1,4 +1,4 @@
-package httpsession
+package cookiefile
 
 import (
 	"bytes"
@@ -19,57 +19,53 @@ import (
 // not of the cookie file's shape (an object with a known "version", a
 // "cookies" array and perhaps a "deleted" array, nothing else), is corrupt:
 // the error wraps ErrCorrupt and says where. A record that cannot be read
-// is reported in v.bad and kept in v.carried.
-func decodeNative(data []byte) (*fileView, error) {
-	v := &fileView{format: FormatJSON, data: data}
+// is reported in f.Bad and kept in f.Carried; so is one reject refuses, in
+// the slow decode (see decodeNativeCookie).
+func decodeNative(data []byte, reject func(Cookie) error) (*File, error) {
+	f := &File{Format: JSON, data: data}
 	// The usual case: a file this package wrote, decoded in one pass. A
-	// file written by encodeNative starts each record on a line of its
+	// file written by EncodeNative starts each record on a line of its
 	// own: size the slice for them up front, so that decoding does not
 	// copy the records again each time the slice grows. None of those
 	// records is under 128 bytes, which bounds the guess for any other
 	// file.
-	f, ours := decodeOurs(data) // nativedec.go: a file as this package writes it
+	nf, ours := decodeOurs(data) // native_fast.go: a file as this package writes it
 	if !ours {
 		n := bytes.Count(data, []byte("\n  {"))
-		f.Cookies = make([]fileRecord, 0, min(n, len(data)/128))
+		nf.Cookies = make([]fileRecord, 0, min(n, len(data)/128))
 	}
-	if !ours && (!checkKeys(data, nil) || !utf8.Valid(data) || loneSurrogate(data) || !fewRecords(data) || json.Unmarshal(data, &f) != nil) {
+	if !ours && (!checkKeys(data, nil) || !utf8.Valid(data) || loneSurrogate(data) || !fewRecords(data) || json.Unmarshal(data, &nf) != nil) {
 		// Broken, not exactly the keys of a file of ours, text that
 		// encoding/json would change (bytes that are not UTF-8), or
 		// records too many for their bytes to be ours: the slow decode
 		// says what is wrong, or reads what it can record by record.
-		return decodeNativeSlowly(data)
+		return decodeNativeSlowly(data, reject)
 	}
-	if err := checkVersion(f.Version); err != nil {
+	if err := checkVersion(nf.Version); err != nil {
 		return nil, err
 	}
-	v.records = f.Cookies
-	v.cookies = make([]fileCookie, 0, len(f.Cookies))
-	for i := range f.Cookies {
-		c, err := fromRecord(&f.Cookies[i])
-		c.line, c.index = -1-i, i
+	f.native = nf.Cookies
+	f.Records = make([]Record, 0, len(nf.Cookies))
+	for i := range nf.Cookies {
+		r, err := fromRecordJSON(&nf.Cookies[i])
+		r.line, r.index = -1-i, i
 		if err != nil {
-			v.refuse(&c, err)
+			f.Refuse(&r, err)
 			continue
 		}
-		v.cookies = append(v.cookies, c)
+		f.Records = append(f.Records, r)
 	}
-	var tombLines []int // found only if needed, once
-	for i := range f.Deleted {
-		t, err := fromTomb(&f.Deleted[i])
+	f.deleted = nf.Deleted
+	for i := range nf.Deleted {
+		t, err := fromTombJSON(&nf.Deleted[i])
+		t.line, t.index = -1-i, i
 		if err != nil {
-			if tombLines == nil {
-				tombLines = arrayLines(data, "deleted")
-			}
-			v.bad = appendBad(v.bad, LineError{Line: lineAt(tombLines, i), Err: err})
-			if raw, err := marshalRecord(&f.Deleted[i]); err == nil {
-				v.carried.deleted = append(v.carried.deleted, raw)
-			}
+			f.RefuseTomb(&t, err)
 			continue
 		}
-		v.tombs = append(v.tombs, t)
+		f.Tombs = append(f.Tombs, t)
 	}
-	return v, nil
+	return f, nil
 }
 
 // fewRecords reports whether the records of the native file data are no
@@ -106,7 +102,7 @@ func checkVersion(version int) error {
 // decodeNativeSlowly reads a native file record by record, for a file the
 // one-pass decode refused: broken JSON, another program's JSON, or a file
 // of ours with a record that cannot be read.
-func decodeNativeSlowly(data []byte) (*fileView, error) {
+func decodeNativeSlowly(data []byte, reject func(Cookie) error) (*File, error) {
 	top, dup, err := topLevel(data)
 	if err != nil {
 		return nil, err
@@ -144,7 +140,7 @@ func decodeNativeSlowly(data []byte) (*fileView, error) {
 	}
 	// Record by record, as they are in data: nothing is kept of a record
 	// but what it gives, and the line of each is counted on the way.
-	v := &fileView{format: FormatJSON, data: data}
+	f := &File{Format: JSON, data: data}
 	var spilled spill
 	var r fileRecord // each record decoded in turn, then taken apart
 	lines := lineCounter{data: data}
@@ -155,18 +151,18 @@ func decodeNativeSlowly(data []byte) (*fileView, error) {
 			break
 		}
 		line := lines.at(base + off)
-		c, err := decodeNativeCookie(raw, &r)
+		c, err := decodeNativeCookie(raw, &r, reject)
 		if err != nil {
-			v.bad = appendBad(v.bad, LineError{Line: line, Err: err})
-			v.carried.records = spilled.add(v.carried.records, raw)
+			f.Bad = AppendBad(f.Bad, LineError{Line: line, Err: err})
+			f.Carried.records = spilled.add(f.Carried.records, raw)
 			continue
 		}
-		// Kept to carry the record as it was if the jar refuses it.
-		c.line, c.index = line, len(v.raws)
-		v.raws = append(v.raws, raw)
-		v.cookies = append(v.cookies, c)
+		// Kept to carry the record as it was if it is refused.
+		c.line, c.index = line, len(f.raws)
+		f.raws = append(f.raws, raw)
+		f.Records = append(f.Records, c)
 	}
-	v.carried.records = spilled.done(v.carried.records)
+	f.Carried.records = spilled.done(f.Carried.records)
 	spilled = spill{}
 	var tomb tombRecord
 	base = offsetIn(data, deleted)
@@ -176,22 +172,24 @@ func decodeNativeSlowly(data []byte) (*fileView, error) {
 			break
 		}
 		line := lines.at(base + off)
-		t, err := fileTomb{}, errNotObject
+		t, err := Tomb{}, errNotObject
 		if raw[0] == '{' {
 			tomb = tombRecord{}
 			if err = decodeNativeRecord(raw, &tomb, tombKeys, "deletion"); err == nil {
-				t, err = fromTomb(&tomb)
+				t, err = fromTombJSON(&tomb)
 			}
 		}
 		if err != nil {
-			v.bad = appendBad(v.bad, LineError{Line: line, Err: err})
-			v.carried.deleted = spilled.add(v.carried.deleted, raw)
+			f.Bad = AppendBad(f.Bad, LineError{Line: line, Err: err})
+			f.Carried.deleted = spilled.add(f.Carried.deleted, raw)
 			continue
 		}
-		v.tombs = append(v.tombs, t)
+		t.line, t.index = line, len(f.tombRaws)
+		f.tombRaws = append(f.tombRaws, raw)
+		f.Tombs = append(f.Tombs, t)
 	}
-	v.carried.deleted = spilled.done(v.carried.deleted)
-	return v, nil
+	f.Carried.deleted = spilled.done(f.Carried.deleted)
+	return f, nil
 }
 
 var (
@@ -201,22 +199,25 @@ var (
 
 // decodeNativeCookie reads one cookie record of a native file, as the slow
 // decode does, through r.
-func decodeNativeCookie(raw []byte, r *fileRecord) (fileCookie, error) {
+func decodeNativeCookie(raw []byte, r *fileRecord, reject func(Cookie) error) (Record, error) {
 	if raw[0] != '{' {
-		return fileCookie{}, errNotRecord
+		return Record{}, errNotRecord
 	}
 	*r = fileRecord{}
 	if err := decodeNativeRecord(raw, r, recordKeys, "record"); err != nil {
-		return fileCookie{}, fmt.Errorf("%w: %v", ErrInvalidCookie, err)
+		return Record{}, fmt.Errorf("%w: %v", ErrInvalidCookie, err)
 	}
-	c, err := fromRecord(r)
+	c, err := fromRecordJSON(r)
 	if err != nil {
 		return c, fmt.Errorf("%w: %v", ErrInvalidCookie, err)
 	}
-	// A record no jar takes ("{}") is refused now, as the jar would
-	// refuse it, rather than held as a cookie until the merge: a file of
-	// millions of them then costs no more than its bytes.
-	return c, hopeless(&c.Cookie)
+	// A record the caller would refuse anyway ("{}") is refused now,
+	// rather than held as a cookie until then: a file of millions of them
+	// then costs no more than its bytes.
+	if reject != nil {
+		err = reject(c.Cookie)
+	}
+	return c, err
 }
 
 // decodeNativeRecord decodes one record of a native file strictly, a
@@ -333,13 +334,6 @@ func position(data []byte, off int) (line, col int) {
 	line = 1 + bytes.Count(data[:off], []byte{'\n'})
 	col = off - bytes.LastIndexByte(data[:off], '\n')
 	return line, col
-}
-
-// recordLines returns the line on which each record of the "cookies" array
-// starts. It is only needed to report a bad record, so it runs a second,
-// slower pass over the data then.
-func recordLines(data []byte) []int {
-	return arrayLines(data, "cookies")
 }
 
 // arrayRaws returns the elements of the top-level array named key, as

@@ -1,4 +1,4 @@
-package httpsession
+package cookiefile
 
 import (
 	"encoding/json"
@@ -7,7 +7,7 @@ import (
 )
 
 // The JSON array the Cookie-Editor and EditThisCookie browser extensions
-// export and import (FormatCookieEditor): the cookies as the browsers'
+// export and import (CookieEditor): the cookies as the browsers'
 // extension API (chrome.cookies.Cookie, Firefox's browser.cookies.Cookie)
 // gives them, keys in alphabetical order:
 //

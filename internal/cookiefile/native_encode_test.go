@@ -1,4 +1,4 @@
-package httpsession
+package cookiefile
 
 import (
 	"bytes"
@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// encodingJSON returns v as encodeNative's encoding/json path writes it.
+// encodingJSON returns v as EncodeNative's encoding/json path writes it.
 func encodingJSON(t testing.TB, v any) []byte {
 	t.Helper()
 	var b bytes.Buffer
@@ -75,7 +75,7 @@ func TestNativeEncoderWritesWhatEncodingJSONWrites(t *testing.T) {
 		_, ok := appendRecord(nil, &r)
 		assert.False(t, ok)
 		var b bytes.Buffer
-		assert.Error(t, encodeNative(&b, []fileRecord{r}, nil, &carried{}), "the save fails as before")
+		assert.Error(t, EncodeNative(&b, []Record{{Updated: r.Updated}}, nil, nil), "the save fails as before")
 	})
 }
 

@@ -1,4 +1,4 @@
-package httpsession
+package cookiefile
 
 import (
 	"encoding/base64"
@@ -10,7 +10,7 @@ import (
 )
 
 // cookieJSON is a Cookie as JSON: the record of the native cookie file
-// without what only a jar knows. Names, values and paths that are not valid
+// without what the file keeps beside the cookie. Names, values and paths that are not valid
 // UTF-8 (a server may send any byte) are stored in base64 beside an empty
 // text field, so that nothing is lost to JSON's UTF-8 replacement.
 type cookieJSON struct {
@@ -32,29 +32,23 @@ type cookieJSON struct {
 	PathBase64  string     `json:"pathBase64,omitempty"`
 }
 
-// MarshalJSON encodes the cookie as one record of the native cookie file
-// (without the file's change time): every attribute, SameSite by name
-// ("lax", "strict", "none", "default"), no "expires" for a session cookie,
-// and base64 fields for bytes that are not UTF-8.
-func (c Cookie) MarshalJSON() ([]byte, error) {
-	r := toCookieJSON(&c)
+// MarshalCookie encodes c as one record of the native cookie file (without
+// the file's change time): every attribute, SameSite by name ("lax",
+// "strict", "none", "default"), no "expires" for a session cookie, and
+// base64 fields for bytes that are not UTF-8.
+func MarshalCookie(c *Cookie) ([]byte, error) {
+	r := toCookieJSON(c)
 	return marshalRecord(&r)
 }
 
-// UnmarshalJSON decodes a cookie written by MarshalJSON, or a record of the
-// native cookie file. The cookie is not checked against the cookie rules:
-// Jar.Set does that.
-func (c *Cookie) UnmarshalJSON(data []byte) error {
+// UnmarshalCookie decodes a cookie written by MarshalCookie, or a record of
+// the native cookie file. The cookie is not checked against any rule.
+func UnmarshalCookie(data []byte) (Cookie, error) {
 	var r cookieJSON
 	if err := json.Unmarshal(data, &r); err != nil {
-		return err
+		return Cookie{}, err
 	}
-	d, err := r.cookie()
-	if err != nil {
-		return err
-	}
-	*c = d
-	return nil
+	return r.cookie()
 }
 
 func toCookieJSON(c *Cookie) cookieJSON {

@@ -1,9 +1,9 @@
-package httpsession
+package cookiefile
 
 import (
+	"bytes"
 	"encoding/json"
-	"os"
-	"path/filepath"
+	"net/http"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -38,16 +38,25 @@ func checkNativeDecoder(t testing.TB, data []byte) {
 }
 
 func TestNativeDecoderReadsWhatEncodingJSONReads(t *testing.T) {
-	clock := newTestClock()
-	j := NewJar(WithClock(clock.now))
-	u := mustURL(t, "https://example.com/")
-	j.SetRawCookies(u, []string{"a=1; Max-Age=60; SameSite=Lax", `q="x y"; Secure; HttpOnly`, "bin=\xff\xfe", "uni=日本\u2028"})
-	j.Delete("example.com", "/", "gone")
-	clock.advance(2 * time.Minute)
-	path := filepath.Join(t.TempDir(), "cookies.json")
-	require.NoError(t, j.Save(path))
-	data, err := os.ReadFile(path)
-	require.NoError(t, err)
+	// What a jar saves: a cookie with an expiry and SameSite, a quoted
+	// one, one whose value is not UTF-8, one with a line separator, and a
+	// deletion.
+	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	c := Cookie{Domain: "example.com", Path: "/", HostOnly: true, Created: at, LastAccess: at}
+	records := []Record{
+		{Cookie: c, Updated: at, Seq: 1},
+		{Cookie: c, Updated: at, Seq: 2},
+		{Cookie: c, Updated: at, Seq: 3},
+		{Cookie: c, Updated: at, Seq: 4},
+	}
+	records[0].Name, records[0].Value, records[0].Expires, records[0].SameSite = "a", "1", at.Add(time.Minute), http.SameSiteLaxMode
+	records[1].Name, records[1].Value, records[1].Quoted, records[1].Secure, records[1].HttpOnly = "q", "x y", true, true, true
+	records[2].Name, records[2].Value = "bin", "\xff\xfe"
+	records[3].Name, records[3].Value = "uni", "日本\u2028"
+	tombs := []Tomb{{Name: "gone", Domain: "example.com", Path: "/", Deleted: at.Add(time.Second)}}
+	var b bytes.Buffer
+	require.NoError(t, EncodeNative(&b, records, tombs, nil))
+	data := b.Bytes()
 	_, ok := decodeOurs(data)
 	require.True(t, ok, "a file this package wrote takes the fast path")
 	checkNativeDecoder(t, data)

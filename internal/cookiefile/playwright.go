@@ -1,11 +1,11 @@
-package httpsession
+package cookiefile
 
 import (
 	"encoding/json"
 	"fmt"
 )
 
-// Playwright's storageState (FormatPlaywright), as
+// Playwright's storageState (Playwright), as
 // browserContext.storageState({path}) and "playwright codegen
 // --save-storage" write it and newContext({storageState}) reads it:
 //
