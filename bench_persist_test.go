@@ -17,8 +17,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/httpsession/httpsession/internal/safefile"
 	"github.com/httpsession/httpsession/internal/cookiefile"
+	"github.com/httpsession/httpsession/internal/safefile"
 )
 
 // persistSizes are the jar sizes of the Save and Load benchmarks, with the

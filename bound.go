@@ -8,8 +8,8 @@ import (
 	"slices"
 	"time"
 
-	"github.com/httpsession/httpsession/internal/safefile"
 	"github.com/httpsession/httpsession/internal/cookiefile"
+	"github.com/httpsession/httpsession/internal/safefile"
 )
 
 // A save never writes a file that Load refuses: what it writes is bounded

@@ -11,8 +11,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/httpsession/httpsession/internal/safefile"
 	"github.com/httpsession/httpsession/internal/cookiefile"
+	"github.com/httpsession/httpsession/internal/safefile"
 )
 
 // Format is a cookie file format that the jar reads and writes: its own

@@ -11,8 +11,8 @@ import (
 	"slices"
 	"time"
 
-	"github.com/httpsession/httpsession/internal/safefile"
 	"github.com/httpsession/httpsession/internal/cookiefile"
+	"github.com/httpsession/httpsession/internal/safefile"
 )
 
 // filePerm is the mode of a new cookie file: cookies are credentials.
