@@ -181,7 +181,13 @@ func Open(path string, opts ...Option) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.path, s.format = path, FormatJSON
+	// The file is the one path names now: a later os.Chdir must not move
+	// the saves away from the file, its lock and its login record.
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("httpsession: open %s: %w", path, err)
+	}
+	s.path, s.format = abs, FormatJSON
 	if strings.EqualFold(filepath.Ext(path), ".txt") {
 		s.format = FormatNetscape
 	}

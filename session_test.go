@@ -1451,3 +1451,22 @@ func TestSessionNothingWritesAfterClose(t *testing.T) {
 		assert.True(t, os.SameFile(before, after))
 	}
 }
+
+// A relative path names the file where it was when the session opened: a
+// later os.Chdir does not move the saves (issue 20, point 6).
+func TestChdirDoesNotMoveTheCookieFile(t *testing.T) {
+	dir, other := t.TempDir(), t.TempDir()
+	wd, err := os.Getwd()
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = os.Chdir(wd) })
+	require.NoError(t, os.Chdir(dir))
+	s, err := Open("cookies.json")
+	require.NoError(t, err)
+	require.NoError(t, s.Jar().Set(Cookie{Name: "a", Value: "1", Domain: "example.com", HostOnly: true, Path: "/"}))
+	require.NoError(t, os.Chdir(other))
+	require.NoError(t, s.Close())
+	_, err = os.Stat(filepath.Join(dir, "cookies.json"))
+	require.NoError(t, err, "saved where it was opened")
+	_, err = os.Stat(filepath.Join(other, "cookies.json"))
+	assert.True(t, os.IsNotExist(err))
+}
