@@ -1470,3 +1470,38 @@ func TestChdirDoesNotMoveTheCookieFile(t *testing.T) {
 	_, err = os.Stat(filepath.Join(other, "cookies.json"))
 	assert.True(t, os.IsNotExist(err))
 }
+
+// Cookies given for one request go to the origin they were given for: a
+// redirect to another port, or from https down to http, does not take them
+// along, whether they came as Cookies, CookieMap or a Cookie header (issue
+// 20, point 4).
+func TestPerRequestCookiesStayWithTheirOrigin(t *testing.T) {
+	var mu sync.Mutex
+	var seen []string
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.Header.Get("Cookie"))
+		mu.Unlock()
+	}))
+	t.Cleanup(plain.Close)
+	secure := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, plain.URL+"/landed", http.StatusFound)
+	}))
+	t.Cleanup(secure.Close)
+	s := sessNew(t, WithTransport(secure.Client().Transport))
+	for name, opt := range map[string]RequestOption{
+		"Cookies":   Cookies(&http.Cookie{Name: "tok", Value: "PRSECRET1"}),
+		"CookieMap": CookieMap(map[string]string{"tok": "PRSECRET2"}),
+		"header":    Header("Cookie", "tok=PRSECRET3"),
+	} {
+		resp, err := s.Get(context.Background(), secure.URL+"/start", opt)
+		require.NoError(t, err, name)
+		drain(resp)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, seen, 3)
+	for _, c := range seen {
+		assert.NotContains(t, c, "PRSECRET")
+	}
+}

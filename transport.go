@@ -67,13 +67,23 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	// A RoundTripper must not change the caller's request: work on a copy
 	// whose header map is our own.
 	r := req.Clone(req.Context())
+	// Cookies given for one request (Cookies, CookieMap, a Cookie header)
+	// go to the origin they were given for: not to another host or port
+	// a redirect leads to, and never from https down to http.
+	first := req
+	for first.Response != nil && first.Response.Request != nil {
+		first = first.Response.Request
+	}
+	own := sameOrigin(first.URL, req.URL)
 	var extra []*http.Cookie
-	if rc := requestCookies(req); rc != nil && sameHost(rc.host, req.URL) {
+	if rc := requestCookies(req); rc != nil && own && sameHost(rc.host, req.URL) {
 		extra = wireCookies(rc.cookies)
 	}
 	// Cookies the caller put in the header replace the jar's of that name.
-	for _, line := range r.Header.Values("Cookie") {
-		extra = append(extra, parseCookieHeader(line)...)
+	if own {
+		for _, line := range r.Header.Values("Cookie") {
+			extra = append(extra, parseCookieHeader(line)...)
+		}
 	}
 	// Set, never add: a retried or redirected request must not carry the
 	// jar's cookies twice.
