@@ -2,6 +2,7 @@ package httpsession
 
 import (
 	"errors"
+	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
@@ -79,11 +80,37 @@ func redactQuery(q string) string {
 // redactURL shows it if it parses, and as its scheme alone
 // ("https://REDACTED") if it does not.
 func redactRawURL(raw string) string {
+	if shown, ok := schemelessURL(raw); ok {
+		return shown
+	}
 	u, err := url.Parse(raw)
 	if err != nil {
 		return unparsableURL(raw)
 	}
 	return redactURL(u)
+}
+
+// schemelessURL shows a URL written without its scheme, as people type
+// them ("127.0.0.1:8090/x", "bob:PW@host:8090"): read as a host and what
+// follows, its host and path shown as typed, its user info, query values
+// and fragment hidden. ok is false for text that is not such a URL.
+func schemelessURL(raw string) (shown string, ok bool) {
+	if strings.Contains(raw, "://") || strings.HasPrefix(raw, "/") {
+		return "", false
+	}
+	u, err := url.Parse("//" + raw)
+	if err != nil || u.Host == "" || strings.ContainsAny(u.Host, " \t") {
+		return "", false
+	}
+	return strings.TrimPrefix(redactURL(u), "//"), true
+}
+
+// schemeHint is what an error about a URL without a scheme suggests.
+func schemeHint(raw string) string {
+	if shown, ok := schemelessURL(raw); ok {
+		return fmt.Sprintf(" (a URL needs its scheme: %q)", "http://"+shown)
+	}
+	return ""
 }
 
 // unparsableURL shows a URL that does not parse: its scheme and

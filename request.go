@@ -109,7 +109,12 @@ func (s *Session) send(ctx context.Context, method, rawURL string, body io.Reade
 	}
 	u, err := s.resolve(rawURL)
 	if err != nil {
-		return nil, &url.Error{Op: urlErrorOp(method), URL: redactRawURL(rawURL), Err: redactParseError(err)}
+		if hint := schemeHint(rawURL); hint != "" {
+			err = fmt.Errorf("%w%s", redactParseError(err), hint)
+		} else {
+			err = redactParseError(err)
+		}
+		return nil, &url.Error{Op: urlErrorOp(method), URL: redactRawURL(rawURL), Err: err}
 	}
 	if err := rc.check(); err != nil {
 		return nil, urlError(method, u, err)

@@ -128,7 +128,7 @@ func (s *Session) validate() error {
 	if c.baseURLSet {
 		u, err := url.Parse(c.baseURL)
 		if err != nil || !isWebScheme(u.Scheme) || u.Host == "" {
-			return fmt.Errorf("httpsession: base URL %q is not an absolute http or https URL", redactRawURL(c.baseURL))
+			return fmt.Errorf("httpsession: base URL %q is not an absolute http or https URL%s", redactRawURL(c.baseURL), schemeHint(c.baseURL))
 		}
 		s.baseURL = u
 	}

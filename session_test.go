@@ -1505,3 +1505,24 @@ func TestPerRequestCookiesStayWithTheirOrigin(t *testing.T) {
 		assert.NotContains(t, c, "PRSECRET")
 	}
 }
+
+// Errors show the URL a person typed without its scheme, secrets hidden,
+// and say what to write instead (issue 20, point 9).
+func TestSchemelessURLsAreShownAndExplained(t *testing.T) {
+	_, err := New(WithBaseURL("127.0.0.1:8090"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `"127.0.0.1:8090"`)
+	assert.Contains(t, err.Error(), `"http://127.0.0.1:8090"`)
+
+	_, err = New(WithBaseURL("user:TSECRETPW@127.0.0.1:8090"))
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "TSECRETPW")
+	assert.Contains(t, err.Error(), "127.0.0.1:8090")
+
+	s := sessNew(t)
+	_, err = s.Get(context.Background(), "127.0.0.1:8090/x?k=TSECRET2")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "127.0.0.1:8090/x")
+	assert.Contains(t, err.Error(), `"http://127.0.0.1:8090/x?k=REDACTED"`)
+	assert.NotContains(t, err.Error(), "TSECRET2")
+}
