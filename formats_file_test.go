@@ -299,3 +299,17 @@ func TestCDPObjectFormStaysAnObject(t *testing.T) {
 	require.NoError(t, back.Load(path))
 	assert.Equal(t, "a=1; b=2", back.CookieHeader(mustURL(t, "https://example.com/")))
 }
+
+// A JSON array of objects that are not cookies is not a cookie file: Open
+// refuses it, and nothing rewrites it (issue 20, point 5).
+func TestJSONArrayOfNonCookiesIsNoCookieFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "people.json")
+	data := []byte(`[{"name":"alice","age":30}]`)
+	require.NoError(t, os.WriteFile(path, data, 0o600))
+	_, err := Open(path)
+	require.ErrorIs(t, err, ErrCorrupt)
+	assert.ErrorContains(t, err, "holds no cookie")
+	got, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, data, got)
+}

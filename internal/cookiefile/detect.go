@@ -34,6 +34,11 @@ type sniffed struct {
 	array  []byte
 	length int
 	named  int
+	// cookies counts the objects that look like a cookie: a "name" and a
+	// "value" or a "domain". A bare array needs one to be a cookie file
+	// ([{"name": "alice", "age": 30}] is not); under a "cookies" key, a
+	// "name" does.
+	cookies int
 }
 
 // topMember is one member of a JSON object, its value as it was written.
@@ -133,8 +138,8 @@ func sniffArray(body []byte) (sniffed, error) {
 		return sniffed{}, fmt.Errorf("%w: a JSON array whose cookies hold keys of both the extensions' format (hostOnly, expirationDate, storeId) and the DevTools Protocol's (expires, size, ...)", ErrCorrupt)
 	case k.extension || s.length == 0:
 		s.format = CookieEditor
-	case s.named == 0:
-		return sniffed{}, fmt.Errorf("%w: a JSON array that holds no cookie (no object with a \"name\")", ErrCorrupt)
+	case s.cookies == 0:
+		return sniffed{}, fmt.Errorf("%w: a JSON array that holds no cookie (no object with a \"name\" and a \"value\" or \"domain\")", ErrCorrupt)
 	default:
 		s.format = CDP
 	}
@@ -160,7 +165,7 @@ func (s *sniffed) scan() (k keysFound) {
 		if raw[0] != '{' {
 			continue
 		}
-		named := false
+		named, valued := false, false
 		for m := openList(raw); ; {
 			quoted, _, ok := m.member()
 			if !ok {
@@ -168,6 +173,7 @@ func (s *sniffed) scan() (k keysFound) {
 			}
 			key := keyText(quoted)
 			named = named || string(key) == "name"
+			valued = valued || string(key) == "value" || string(key) == "domain"
 			k.extension = k.extension || oneOf(key, extensionKeys)
 			k.cdp = k.cdp || oneOf(key, cdpKeys)
 			k.cdpArray = k.cdpArray || oneOf(key, cdpArrayKeys)
@@ -175,6 +181,9 @@ func (s *sniffed) scan() (k keysFound) {
 		}
 		if named {
 			s.named++
+		}
+		if named && valued {
+			s.cookies++
 		}
 	}
 	return k
@@ -190,7 +199,8 @@ func oneOf(key []byte, keys []string) bool {
 }
 
 // hasName reports whether raw, an element of a cookie array, is a cookie
-// object: one with a "name".
+// object: one with a "name". (An array is a cookie file only if one of its
+// objects also has a "value" or a "domain": see scan.)
 func hasName(raw []byte) bool {
 	if raw[0] != '{' {
 		return false
