@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/net/idna"
 )
@@ -25,9 +26,16 @@ var errBadHost = errors.New("host is not a valid domain name")
 
 // toASCII lower-cases a host and, when it holds non-ASCII letters, converts
 // it to punycode (RFC 6265bis §5.1.2: canonicalised host names).
+//
+// A host that is not valid UTF-8 (raw bytes, as a cookies.txt can hold) is
+// refused: the IDNA mapping would turn each bad byte into U+FFFD and give
+// it a punycode name it never had.
 func toASCII(s string) (string, error) {
 	for i := 0; i < len(s); i++ {
 		if s[i] >= 0x80 {
+			if !utf8.ValidString(s) {
+				return "", errBadHost
+			}
 			a, err := idnaProfile().ToASCII(s)
 			if err != nil {
 				return "", errBadHost

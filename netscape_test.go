@@ -2,6 +2,7 @@ package httpsession
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -577,4 +578,23 @@ func TestReadNetscapePythonFixture(t *testing.T) {
 	c, ok := jar.Get(mustURL(t, "https://www.example.test/"), "hostp")
 	require.True(t, ok)
 	assert.Equal(t, t0.Add(maxAge), c.Expires, "a far expiry is capped at 400 days (§5.5)")
+}
+
+// A cookies.txt domain of raw bytes that are not UTF-8 is refused and kept
+// as it was, not punycoded into a name it never had (issue 20, point 7).
+func TestNetscapeDomainOfRawBytesIsRefusedAndKept(t *testing.T) {
+	path := t.TempDir() + "/cookies.txt"
+	line := "\xff\xfe.example\tFALSE\t/\tFALSE\t0\tsid\tv"
+	require.NoError(t, os.WriteFile(path, []byte("# Netscape HTTP Cookie File\n"+line+"\n.ok.example\tTRUE\t/\tFALSE\t0\ta\t1\n"), 0o600))
+	j := NewJar()
+	err := j.Load(path)
+	var fe *FileError
+	require.ErrorAs(t, err, &fe)
+	for _, c := range j.All() {
+		assert.NotContains(t, c.Domain, "xn--")
+	}
+	require.NoError(t, j.ExportFile(context.Background(), path, FormatNetscape))
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Contains(t, string(data), line, "the line is carried as it was")
 }
