@@ -406,3 +406,18 @@ func (s suffixes) PublicSuffix(domain string) string {
 }
 
 func (s suffixes) String() string { return "test suffixes" }
+
+// A cookies table that is a view, however small its file, is refused
+// before it is read: a recursive view makes rows without end (issue 20,
+// point 8).
+func TestCookieTableThatIsAViewIsRefused(t *testing.T) {
+	path := tempDB(t, "cookies.sqlite")
+	db := newDB(t, path, `CREATE VIEW moz_cookies AS WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n)
+SELECT i AS id, 'a' AS name, 'v' AS value, 'example.com' AS host, '/' AS path, 0 AS expiry,
+0 AS lastAccessed, 0 AS creationTime, 0 AS isSecure, 0 AS isHttpOnly, 0 AS sameSite FROM n`)
+	require.NoError(t, db.Close())
+	cookies, err := Read(context.Background(), path)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "is a view, not a table")
+	assert.Empty(t, cookies)
+}

@@ -3,6 +3,7 @@ package browsercookies
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/httpsession/httpsession"
 	"github.com/httpsession/httpsession/internal/safefile"
 	_ "modernc.org/sqlite" // database/sql driver "sqlite", pure Go
 )
@@ -17,6 +19,19 @@ import (
 // columns returns the columns of table, or an error if there is no such
 // table.
 func columns(ctx context.Context, db *sql.DB, table string) (map[string]bool, error) {
+	// A view of that name is no browser's table: one can make rows
+	// without end from a few bytes (a recursive query).
+	var kind string
+	err := db.QueryRowContext(ctx, "SELECT type FROM sqlite_master WHERE name = ? COLLATE NOCASE", table).Scan(&kind)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("no table %s", table)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if kind != "table" {
+		return nil, fmt.Errorf("%w: %s is a %s, not a table", errNotTable, table, kind)
+	}
 	rows, err := db.QueryContext(ctx, "SELECT name FROM pragma_table_info(?)", table)
 	if err != nil {
 		return nil, err
@@ -38,6 +53,15 @@ func columns(ctx context.Context, db *sql.DB, table string) (map[string]bool, er
 	}
 	return cols, nil
 }
+
+// errNotTable is the error of a cookie table that is a view, or another
+// kind of object.
+var errNotTable = errors.New("not a browser's cookie table")
+
+// MaxCookies bounds the cookies read from one database: browsers keep a
+// few thousand (Chromium 3,300, Firefox about as many); a table with more
+// is refused, with ErrCorrupt, before it fills the memory.
+const MaxCookies = 1 << 20
 
 // selectList builds the columns of a SELECT from wanted: each the first of
 // its spellings the table has, else its default. A table without a column
@@ -74,10 +98,11 @@ func scanRows(ctx context.Context, db *sql.DB, path, kind, table string, have ma
 	if err != nil {
 		return nil, fmt.Errorf("browsercookies: %s: not a %s cookie database: %w", path, kind, err)
 	}
-	rows, err := db.QueryContext(ctx, "SELECT "+list+" FROM "+table)
+	rows, err := db.QueryContext(ctx, "SELECT "+list+" FROM "+table+" LIMIT "+strconv.Itoa(MaxCookies+1))
 	if err != nil {
 		return nil, fmt.Errorf("browsercookies: %s: %w", path, err)
 	}
+	n := 0
 	defer rows.Close()
 	var recs []record
 	vals := make([]any, len(cols))
@@ -86,6 +111,9 @@ func scanRows(ctx context.Context, db *sql.DB, path, kind, table string, have ma
 		ptrs[i] = &vals[i]
 	}
 	for rows.Next() {
+		if n++; n > MaxCookies {
+			return nil, fmt.Errorf("browsercookies: %s: %w: more than %d cookies in %s, more than any browser keeps", path, httpsession.ErrCorrupt, MaxCookies, table)
+		}
 		if err := rows.Scan(ptrs...); err != nil {
 			return nil, fmt.Errorf("browsercookies: %s: %w", path, err)
 		}
@@ -147,11 +175,18 @@ func sqliteHeader(path string) error {
 
 // sniff tells a Firefox database from a Chromium one by its tables.
 func sniff(ctx context.Context, db *sql.DB, path string) (string, error) {
-	if _, err := columns(ctx, db, "moz_cookies"); err == nil {
-		return "firefox", nil
+	var problems []error
+	for _, kind := range []struct{ browser, table string }{{"firefox", "moz_cookies"}, {"chromium", "cookies"}} {
+		_, err := columns(ctx, db, kind.table)
+		if err == nil {
+			return kind.browser, nil
+		}
+		if errors.Is(err, errNotTable) {
+			problems = append(problems, err)
+		}
 	}
-	if _, err := columns(ctx, db, "cookies"); err == nil {
-		return "chromium", nil
+	if len(problems) > 0 {
+		return "", fmt.Errorf("browsercookies: %s: %w", path, errors.Join(problems...))
 	}
 	return "", fmt.Errorf("browsercookies: %s holds neither moz_cookies (Firefox) nor cookies (Chromium)", path)
 }
