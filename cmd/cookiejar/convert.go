@@ -11,13 +11,15 @@ import (
 	"strings"
 
 	"github.com/httpsession/httpsession"
+	"github.com/httpsession/httpsession/internal/safefile"
 )
 
 const convertHelp = `convert reads IN, a cookie file in any format it knows (detected from its
 content), and writes its cookies to OUT in the format given by -to, or else
-guessed from OUT's extension: .json is native, .txt is netscape. OUT is
-written atomically (a crash leaves the old file or the new one), with mode
-0600 if it is new.
+the format an existing OUT has (a Playwright file stays one, its "origins"
+with it), or else guessed from OUT's extension: .json is native,
+.txt is netscape. OUT is written atomically (a crash leaves the old file or
+the new one), with mode 0600 if it is new.
 
 Formats (-to FORMAT; any case):
   native (json)          httpsession's own file: every attribute, change
@@ -54,7 +56,7 @@ Examples:
 // runConvert implements "cookiejar convert".
 func runConvert(args []string, stdout, stderr io.Writer) int {
 	cmd := newSubcommand("convert", "convert [-to FORMAT] [-f] IN OUT", convertHelp)
-	to := cmd.flags.String("to", "", "output `format`: native (JSON), netscape (cookies.txt), playwright, cookie-editor or cdp; default: from OUT's extension")
+	to := cmd.flags.String("to", "", "output `format`: native (JSON), netscape (cookies.txt), playwright, cookie-editor or cdp; default: the format OUT has, else from its extension")
 	force := cmd.flags.Bool("f", false, "replace OUT if it exists")
 	files, code, ok := cmd.parse(args, 2, stdout, stderr)
 	if !ok {
@@ -87,14 +89,18 @@ func runConvert(args []string, stdout, stderr io.Writer) int {
 	return code
 }
 
-// outputFormat returns the format named by to, or when to is empty the one
-// that the extension of path suggests.
+// outputFormat returns the format named by to, or when to is empty the
+// format path already has (a Playwright storageState stays one, its
+// "origins" with it), or else the one that the extension of path suggests.
 func outputFormat(to, path string) (httpsession.Format, error) {
 	if to != "" {
 		f, err := httpsession.ParseFormat(to)
 		if err != nil {
 			return 0, fmt.Errorf("unknown format %q for -to: want native, netscape, playwright, cookie-editor or cdp", to)
 		}
+		return f, nil
+	}
+	if f, ok := existingFormat(path); ok {
 		return f, nil
 	}
 	switch strings.ToLower(filepath.Ext(path)) {
@@ -104,6 +110,17 @@ func outputFormat(to, path string) (httpsession.Format, error) {
 		return httpsession.FormatNetscape, nil
 	}
 	return 0, fmt.Errorf("cannot tell the output format from the name %q: use -to FORMAT (native, netscape, playwright, cookie-editor or cdp)", path)
+}
+
+// existingFormat returns the format of the cookie file at path, if there
+// is one that reads as a cookie file (whatever else it is, the save tells).
+func existingFormat(path string) (httpsession.Format, bool) {
+	data, _, err := safefile.ReadRegular(path, httpsession.MaxFileSize)
+	if err != nil || len(strings.TrimSpace(string(data))) == 0 {
+		return 0, false
+	}
+	format, err := httpsession.DetectFormat(data)
+	return format, err == nil
 }
 
 // fileExists reports whether something exists at path.

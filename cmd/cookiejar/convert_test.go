@@ -205,3 +205,23 @@ func TestCleanDropsExpiredKeepsSession(t *testing.T) {
 	assert.Contains(t, string(data), "\tfresh\t")
 	assert.NotContains(t, string(data), "\told\t")
 }
+
+// A Playwright storageState given as OUT stays one, its "origins" (the
+// localStorage of the pages: a single-page app's token) with it, with -f
+// and for import alike (issue 20, point 1).
+func TestConvertIntoAPlaywrightFileKeepsItsOrigins(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	in := netscapeFile(t, dir)
+	const origins = `[{"origin":"https://app.example","localStorage":[{"name":"token","value":"SPA-TOKEN"}]}]`
+	out := writeFile(t, dir, "pw.json", `{"cookies":[{"name":"old","value":"1","domain":"old.example","path":"/","expires":-1,"httpOnly":false,"secure":false,"sameSite":"Lax"}],"origins":`+origins+`}`)
+	code, _, errOut := cookiejar(t, "convert", "-f", in, out)
+	require.Equal(t, exitOK, code, errOut)
+	data, err := os.ReadFile(out)
+	require.NoError(t, err)
+	format, err := httpsession.DetectFormat(data)
+	require.NoError(t, err)
+	assert.Equal(t, httpsession.FormatPlaywright, format)
+	assert.Contains(t, string(data), "SPA-TOKEN")
+	assert.NotContains(t, string(data), `"old"`, "-f: exactly IN's cookies")
+}

@@ -10,8 +10,9 @@ import (
 )
 
 const importHelp = `import reads the cookies of a browser profile and writes them to FILE (-o),
-in the format given by -to, or else guessed from FILE's extension (.json is
-native, .txt is netscape). SPEC is what browsercookies.Read takes: a browser
+in the format given by -to, or else the format an existing FILE has (a
+Playwright file keeps its "origins"), or else guessed from FILE's extension
+(.json is native, .txt is netscape). SPEC is what browsercookies.Read takes: a browser
 name (chromium, chrome, edge, brave, vivaldi, opera, firefox), NAME:PROFILE,
 or a path to a profile directory, a browser's user-data directory, or a
 cookie database. The browser may be running: its database is copied first.
@@ -36,7 +37,7 @@ Examples:
 func runImport(args []string, stdout, stderr io.Writer) int {
 	cmd := newSubcommand("import", "import [-to FORMAT] [-f] SPEC -o FILE", importHelp)
 	out := cmd.flags.String("o", "", "the cookie `file` to write")
-	to := cmd.flags.String("to", "", "output `format`: native (JSON), netscape (cookies.txt), playwright, cookie-editor or cdp; default: from the file's extension")
+	to := cmd.flags.String("to", "", "output `format`: native (JSON), netscape (cookies.txt), playwright, cookie-editor or cdp; default: the format FILE has, else from its extension")
 	force := cmd.flags.Bool("f", false, "replace FILE instead of merging with it")
 	specs, code, ok := cmd.parse(args, 1, stdout, stderr)
 	if !ok {
