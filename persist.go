@@ -352,8 +352,24 @@ func (j *Jar) readForSave(target string, st *fileState, evictions uint64, cfg sa
 }
 
 func formatError(found, want Format) error {
-	return fmt.Errorf("%w: the file is in %s; this save writes %s (use Overwrite to replace it)", ErrFormat, found.describe(), want.describe())
+	return &FormatError{Found: found, Want: want}
 }
+
+// FormatError is the error of a save to a file in another format than the
+// one asked for: the save leaves the file as it is. It wraps ErrFormat. A
+// program reads Found and Want with errors.As to say what to do in its own
+// words (a command-line tool names its flags, not Overwrite).
+type FormatError struct {
+	Found Format // the format the file is in
+	Want  Format // the format the save writes
+}
+
+func (e *FormatError) Error() string {
+	return fmt.Sprintf("%v: the file is in %s; this save writes %s (use Overwrite to replace it)", ErrFormat, e.Found.describe(), e.Want.describe())
+}
+
+// Unwrap returns ErrFormat.
+func (e *FormatError) Unwrap() error { return ErrFormat }
 
 // encoder returns the function that writes m in the given format, with
 // what keep carries (nil for nothing), and where it reports the cookies the

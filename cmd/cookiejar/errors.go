@@ -66,6 +66,11 @@ func describe(path string, err error) string {
 	if errors.As(err, &fe) {
 		return recordsNotLoaded(fe)
 	}
+	var fmtErr *httpsession.FormatError
+	if errors.As(err, &fmtErr) {
+		return fmt.Sprintf("the file is in the %v format, not %v: use -f to replace it, or -to %v to keep its format",
+			fmtErr.Found, fmtErr.Want, fmtErr.Found)
+	}
 	for _, kind := range kinds {
 		if errors.Is(err, kind) {
 			return describeKind(kind, text, path)

@@ -206,3 +206,13 @@ func TestUsageErrorsHaveOnePrefix(t *testing.T) {
 		assert.Equal(t, want, stderr, args)
 	}
 }
+
+// A save into a file of another format is worded with the command's own
+// flags, read from the library's *FormatError, never with a Go option's
+// name (issue 20, point 10).
+func TestFormatMismatchNamesTheFlags(t *testing.T) {
+	err := fmt.Errorf("httpsession: save x.json: %w", &httpsession.FormatError{Found: httpsession.FormatJSON, Want: httpsession.FormatNetscape})
+	msg := fileMessage("x.json", err)
+	assert.Contains(t, msg, "use -f to replace it, or -to json")
+	assert.NotContains(t, msg, "Overwrite")
+}
