@@ -154,7 +154,9 @@ func startProcess(t *testing.T, home string, env []string, stdin string, name st
 	logFile, err := os.Create(logPath)
 	require.NoError(t, err)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Pdeathsig: the kernel kills the browser if the test binary dies
+	// first (a run cut short by -timeout skips every cleanup).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	require.NoError(t, cmd.Start())
 	exited := make(chan struct{})
 	go func() { cmd.Wait(); logFile.Close(); close(exited) }()
@@ -271,7 +273,7 @@ func TestChromiumBrowser(t *testing.T) {
 	srv := newCookieServer(t)
 	setAt := time.Now()
 	stop := startBrowser(t, home, bin,
-		"--headless", "--no-sandbox", "--password-store=basic", "--user-data-dir="+userData,
+		"--headless", "--no-sandbox", "--disable-crash-reporter", "--disable-breakpad", "--password-store=basic", "--user-data-dir="+userData,
 		"--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync",
 		"--no-first-run", "--no-proxy-server", "--host-resolver-rules=MAP * 127.0.0.1",
 		"http://www.example.test:"+srv.port+"/")
@@ -421,7 +423,7 @@ func TestChromiumBrowserSecretService(t *testing.T) {
 	srv := newCookieServer(t)
 	setAt := time.Now()
 	stop := startProcess(t, home, env, "", bin,
-		"--headless", "--no-sandbox", "--password-store=gnome-libsecret", "--user-data-dir="+userData,
+		"--headless", "--no-sandbox", "--disable-crash-reporter", "--disable-breakpad", "--password-store=gnome-libsecret", "--user-data-dir="+userData,
 		"--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync",
 		"--no-first-run", "--no-proxy-server", "--host-resolver-rules=MAP * 127.0.0.1",
 		"http://www.example.test:"+srv.port+"/")

@@ -45,6 +45,7 @@ func startDjango(t *testing.T) *djangoSite {
 		"PYTHONDONTWRITEBYTECODE=1", "PYTHONUNBUFFERED=1")
 	log := &lockedBuffer{}
 	cmd.Stderr = log
+	cmd.SysProcAttr = childSysProcAttr()
 	stdin, err := cmd.StdinPipe() // serve.py stops when its stdin closes
 	require.NoError(t, err)
 	stdout, err := cmd.StdoutPipe()

@@ -122,6 +122,7 @@ func (r *redisServer) start() {
 	args := append([]string{"--port", strconv.Itoa(r.port), "--bind", "127.0.0.1", "--save", ""}, persist...)
 	cmd := exec.Command(r.bin, append(args, "--dir", r.dir, "--daemonize", "no")...)
 	cmd.Stdout, cmd.Stderr = r.out, r.out
+	cmd.SysProcAttr = childSysProcAttr()
 	require.NoError(r.t, cmd.Start())
 	r.mu.Lock()
 	r.cmd = cmd

@@ -92,6 +92,10 @@ func chromiumFlags(userDataDir string) []string {
 	return []string{
 		"--headless",
 		"--no-sandbox",
+		// No crash handler: chrome_crashpad_handler leaves the process
+		// group, and would outlive a run cut short.
+		"--disable-crash-reporter",
+		"--disable-breakpad",
 		"--disable-gpu",
 		"--disable-quic",
 		"--no-first-run",
