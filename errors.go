@@ -23,6 +23,46 @@ var ErrLocked = errors.New("httpsession: cookie file is locked")
 // another format, unless Overwrite is given.
 var ErrFormat = errors.New("httpsession: cookie file is in the other format")
 
+// PathError is the error of an operation on a cookie file, as
+// *fs.PathError is of a file system operation: what was done (Op: "open",
+// "load", "save", "export"), to which file (Path, as the caller named it),
+// and why (Err, which the sentinel errors of this package are reached
+// through with errors.Is). Its message has one "httpsession:" prefix,
+// however deep the cause was wrapped.
+type PathError struct {
+	Op   string
+	Path string
+	Err  error
+}
+
+func (e *PathError) Error() string { return libPrefix + e.Op + " " + e.Path + ": " + e.Cause() }
+
+// Unwrap returns the cause.
+func (e *PathError) Unwrap() error { return e.Err }
+
+// Cause is the cause's message without this package's prefixes: what
+// went wrong, in words a program can show after its own name for the file.
+func (e *PathError) Cause() string { return unprefixed(e.Err.Error()) }
+
+// libPrefix begins every message of this package.
+const libPrefix = "httpsession: "
+
+// unprefixed removes the prefix of this package from the start of msg and
+// of each of its parts (after ": ", "; ", "(" or a line break), so that a message wrapped
+// several times says "httpsession:" once.
+func unprefixed(msg string) string {
+	msg = strings.TrimPrefix(msg, libPrefix)
+	for _, sep := range []string{": ", "; ", "(", "\n"} {
+		msg = strings.ReplaceAll(msg, sep+libPrefix, sep)
+	}
+	return msg
+}
+
+// pathError returns the error of op on path for the cause err.
+func pathError(op, path string, err error) error {
+	return &PathError{Op: op, Path: path, Err: err}
+}
+
 // LineError is one record of a cookie file that was not loaded, and why.
 // Line counts from 1: the line of cookies.txt or of the native file where
 // the record is, or, with Record set, the record's number in the cookie

@@ -231,14 +231,19 @@ func TestFilePlantedWhileASaveWaitsIsNotUsed(t *testing.T) {
 }
 
 // The errors of internal/safefile reach the caller in this package's words,
-// with its sentinels, as they did before it had a room of its own.
+// with its sentinels, as one *PathError whose message says "httpsession:"
+// once (issue 20, point 12).
 func TestFileErrorsKeepTheirWords(t *testing.T) {
 	dir := t.TempDir()
 	fifo := filepath.Join(dir, "fifo")
 	require.NoError(t, syscall.Mkfifo(fifo, 0o600))
 	err := NewJar().Load(fifo)
 	require.ErrorIs(t, err, ErrUnsafePath)
-	assert.EqualError(t, err, "httpsession: load "+fifo+": httpsession: unsafe cookie file path: "+fifo+" is a FIFO")
+	assert.EqualError(t, err, "httpsession: load "+fifo+": unsafe cookie file path: "+fifo+" is a FIFO")
+	var pe *PathError
+	require.ErrorAs(t, err, &pe)
+	assert.Equal(t, "load", pe.Op)
+	assert.Equal(t, fifo, pe.Path)
 
 	big := filepath.Join(dir, "big.json")
 	f, err := os.Create(big)
@@ -248,8 +253,8 @@ func TestFileErrorsKeepTheirWords(t *testing.T) {
 	err = NewJar().Load(big)
 	require.ErrorIs(t, err, ErrCorrupt)
 	require.ErrorIs(t, err, ErrTooLarge)
-	assert.EqualError(t, err, "httpsession: load "+big+": httpsession: corrupt cookie file: "+big+
-		" is larger than 64 MiB, more than a cookie file holds (httpsession: cookie file larger than MaxFileSize; ReadLarge opens it)")
+	assert.EqualError(t, err, "httpsession: load "+big+": corrupt cookie file: "+big+
+		" is larger than 64 MiB, more than a cookie file holds (cookie file larger than MaxFileSize; ReadLarge opens it)")
 
 	path := filepath.Join(dir, "c.json")
 	unlock, err := safefile.Lock(context.Background(), path+".lock", time.Minute)
@@ -259,6 +264,6 @@ func TestFileErrorsKeepTheirWords(t *testing.T) {
 	require.NoError(t, j.Set(sidCookie("1")))
 	err = j.SaveContext(context.Background(), path, LockTimeout(10*time.Millisecond))
 	require.ErrorIs(t, err, ErrLocked)
-	assert.EqualError(t, err, "httpsession: save "+path+": httpsession: cookie file is locked: "+path+
+	assert.EqualError(t, err, "httpsession: save "+path+": cookie file is locked: "+path+
 		".lock held by another process (context deadline exceeded)")
 }

@@ -83,22 +83,22 @@ func (j *Jar) LoadContext(ctx context.Context, path string, opts ...LoadOption) 
 		}
 	}
 	if ctx == nil {
-		return fmt.Errorf("httpsession: load %s: nil context", path)
+		return pathError("load", path, errNilContext)
 	}
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("httpsession: load %s: %w", path, err)
+		return pathError("load", path, err)
 	}
 	target, err := safefile.Resolve(path)
 	if err != nil {
-		return fmt.Errorf("httpsession: load %s: %w", path, fileErr(err))
+		return pathError("load", path, fileErr(err))
 	}
 	data, info, err := safefile.ReadRegular(target, cfg.limit)
 	if err != nil {
-		return fmt.Errorf("httpsession: load %s: %w", path, fileErr(err))
+		return pathError("load", path, fileErr(err))
 	}
 	v, err := decodeFile(data)
 	if err != nil {
-		return fmt.Errorf("httpsession: load %s: %w", path, err)
+		return pathError("load", path, err)
 	}
 	j.mu.Lock()
 	defer j.unlock()
@@ -198,10 +198,10 @@ func (j *Jar) saveFile(ctx context.Context, path string, format Format, opts []S
 		}
 	}
 	if ctx == nil {
-		return fmt.Errorf("httpsession: save %s: nil context", path)
+		return pathError("save", path, errNilContext)
 	}
 	if err := j.save(ctx, path, cfg, format); err != nil {
-		return fmt.Errorf("httpsession: save %s: %w", path, err)
+		return pathError("save", path, err)
 	}
 	return nil
 }

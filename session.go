@@ -175,7 +175,7 @@ func Open(path string, opts ...Option) (*Session, error) {
 	}
 	target, err := safefile.Resolve(path)
 	if err != nil {
-		return nil, fmt.Errorf("httpsession: open %s: %w", path, fileErr(err))
+		return nil, pathError("open", path, fileErr(err))
 	}
 	s, err := New(opts...)
 	if err != nil {
@@ -185,7 +185,7 @@ func Open(path string, opts ...Option) (*Session, error) {
 	// the saves away from the file, its lock and its login record.
 	abs, err := filepath.Abs(path)
 	if err != nil {
-		return nil, fmt.Errorf("httpsession: open %s: %w", path, err)
+		return nil, pathError("open", path, err)
 	}
 	s.path, s.format = abs, FormatJSON
 	if strings.EqualFold(filepath.Ext(path), ".txt") {
@@ -199,12 +199,12 @@ func Open(path string, opts ...Option) (*Session, error) {
 		rec, err := fl.peek()
 		if err != nil {
 			s.closeIdle()
-			return nil, fmt.Errorf("httpsession: open %s: %w", path, err)
+			return nil, pathError("open", path, err)
 		}
 		s.login.remote = rec.Generation
 		if err := safefile.ProbeLock(fl.lockPath()); err != nil {
 			s.closeIdle()
-			return nil, fmt.Errorf("httpsession: open %s: %w", path, fileErr(err))
+			return nil, pathError("open", path, fileErr(err))
 		}
 	}
 	var loadErr error
@@ -232,7 +232,7 @@ func Open(path string, opts ...Option) (*Session, error) {
 	// or not writable: creating the lock file beside it tells.
 	if err := safefile.ProbeLock(target + ".lock"); err != nil {
 		s.closeIdle()
-		return nil, fmt.Errorf("httpsession: open %s: %w", path, fileErr(err))
+		return nil, pathError("open", path, fileErr(err))
 	}
 	return s, loadErr
 }
@@ -370,7 +370,7 @@ func (s *Session) Save() error {
 	closed := s.closed
 	s.mu.Unlock()
 	if closed {
-		return fmt.Errorf("httpsession: save %s: %w", s.path, ErrClosed)
+		return pathError("save", s.path, ErrClosed)
 	}
 	return s.save()
 }

@@ -23,15 +23,6 @@ const libPrefix = "httpsession: "
 // without -f.
 var errOutputExists = errors.New("file exists; use -f to replace it")
 
-// kinds are the library's errors that name a kind of failure, in the order
-// they are looked for: the first one the error wraps names it.
-var kinds = []error{
-	httpsession.ErrCorrupt,
-	httpsession.ErrUnsafePath,
-	httpsession.ErrLocked,
-	httpsession.ErrFormat,
-}
-
 // failFile reports on stderr that the work on the file at path failed with
 // err, in the same words whichever command failed, and returns exitFailure.
 func failFile(stderr io.Writer, path string, err error) int {
@@ -59,9 +50,12 @@ func fileMessage(path string, err error) string {
 }
 
 // describe says what went wrong with the file at path, without a prefix and
-// without repeating the path itself.
+// without repeating the path itself. The library's errors are read by
+// their types (errors.As): a *httpsession.FileError counts the records not
+// loaded, a *httpsession.FormatError is worded with this command's flags,
+// a *httpsession.PathError gives its cause in the library's words with one
+// prefix, none here.
 func describe(path string, err error) string {
-	text := err.Error()
 	var fe *httpsession.FileError
 	if errors.As(err, &fe) {
 		return recordsNotLoaded(fe)
@@ -71,39 +65,34 @@ func describe(path string, err error) string {
 		return fmt.Sprintf("the file is in the %v format, not %v: use -f to replace it, or -to %v to keep its format",
 			fmtErr.Found, fmtErr.Want, fmtErr.Found)
 	}
-	for _, kind := range kinds {
-		if errors.Is(err, kind) {
-			return describeKind(kind, text, path)
-		}
-	}
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return "no such file or directory" + otherPath(path, err)
 	case errors.Is(err, fs.ErrPermission):
 		return "permission denied" + otherPath(path, err)
 	}
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return stripLib(pe.Err.Error(), path) + otherPath(path, err)
+	var pe *httpsession.PathError
+	var ope *fs.PathError
+	switch {
+	case errors.As(err, &pe) && (librarySentinel(err) || !errors.As(err, &ope)):
+		return pe.Cause()
+	case errors.As(err, &ope):
+		// The system's words, and the file they are about if not this
+		// one (a temporary file, a lock file).
+		return stripLib(ope.Err.Error(), path) + otherPath(path, err)
 	}
-	return stripLib(text, path)
+	return stripLib(err.Error(), path)
 }
 
-// describeKind words a failure that wraps the sentinel kind: the sentinel's
-// words without the library's prefix, then what the library said after them.
-// text is the whole error text.
-func describeKind(kind error, text, path string) string {
-	name := strings.TrimPrefix(kind.Error(), libPrefix)
-	_, detail, found := strings.Cut(text, kind.Error())
-	if !found {
-		// Wrapped without its text: say what kind it is, then all of it.
-		detail = text
+// librarySentinel reports whether err wraps one of the library's sentinel
+// errors, whose words the library's message holds.
+func librarySentinel(err error) bool {
+	for _, kind := range []error{httpsession.ErrCorrupt, httpsession.ErrUnsafePath, httpsession.ErrLocked, httpsession.ErrFormat, httpsession.ErrTooLarge} {
+		if errors.Is(err, kind) {
+			return true
+		}
 	}
-	detail = stripLib(strings.TrimPrefix(detail, ": "), path)
-	if detail == "" {
-		return name
-	}
-	return name + ": " + detail
+	return false
 }
 
 // recordsNotLoaded words a *httpsession.FileError: how many records were

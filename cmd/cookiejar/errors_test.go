@@ -105,8 +105,8 @@ func TestFileMessage(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "session.json")
 	lock := path + ".lock"
-	load := func(err error) error { return fmt.Errorf("httpsession: load %s: %w", path, err) }
-	save := func(err error) error { return fmt.Errorf("httpsession: save %s: %w", path, err) }
+	load := func(err error) error { return &httpsession.PathError{Op: "load", Path: path, Err: err} }
+	save := func(err error) error { return &httpsession.PathError{Op: "save", Path: path, Err: err} }
 	for _, tc := range []struct {
 		name string
 		err  error
@@ -140,9 +140,9 @@ func TestFileMessage(t *testing.T) {
 				{Line: 3, Err: fmt.Errorf("httpsession: cookie refused: %s", "domain cookie on a public suffix")},
 			}}),
 			"2 record(s) not loaded; line 2: include-subdomains field is not TRUE or FALSE; line 3: cookie refused: domain cookie on a public suffix"},
-		{"sentinel hidden",
+		{"a cause in its own words: the library's, as they are",
 			load(hiddenKind{httpsession.ErrUnsafePath}),
-			"unsafe cookie file path: something odd"},
+			"something odd"},
 		{"unknown, nested",
 			save(fmt.Errorf("httpsession: writing: %w", errors.Join(errors.New("first"), errors.New("httpsession: second")))),
 			"writing: first; second"},
