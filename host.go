@@ -130,6 +130,24 @@ func isLocalhostName(host string) bool {
 	return host == "localhost" || strings.HasSuffix(host, ".localhost")
 }
 
+// The schemes, in one place: those cookies apply to (isCookieScheme), the
+// http or https each stands for (webScheme), and those a session sends
+// requests to (isWebScheme).
+
+// webScheme maps a URL scheme to the http or https it stands for.
+func webScheme(scheme string) string {
+	switch strings.ToLower(scheme) {
+	case "https", "wss":
+		return "https"
+	}
+	return "http"
+}
+
+// isWebScheme reports whether a URL scheme is http or https.
+func isWebScheme(scheme string) bool {
+	return strings.EqualFold(scheme, "http") || strings.EqualFold(scheme, "https")
+}
+
 // isCookieScheme reports whether cookies apply to URLs of this scheme at all.
 func isCookieScheme(scheme string) bool {
 	switch strings.ToLower(scheme) {

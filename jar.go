@@ -16,7 +16,6 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"strings"
 	"sync"
 	"time"
 
@@ -226,15 +225,6 @@ type origin struct {
 	host        string // canonical host
 	secure      bool   // §5.7: the request-uri denotes a secure connection
 	defaultPath string
-}
-
-// webScheme maps a URL scheme to the http or https it stands for.
-func webScheme(scheme string) string {
-	switch strings.ToLower(scheme) {
-	case "https", "wss":
-		return "https"
-	}
-	return "http"
 }
 
 // partitionKey is the partition a Partitioned cookie set or sent at this

@@ -414,8 +414,3 @@ func (s *Session) closeIdle() {
 		s.own.CloseIdleConnections()
 	}
 }
-
-// isWebScheme reports whether a URL scheme is http or https.
-func isWebScheme(scheme string) bool {
-	return strings.EqualFold(scheme, "http") || strings.EqualFold(scheme, "https")
-}

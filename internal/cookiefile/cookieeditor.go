@@ -86,17 +86,7 @@ func cookieEditorRecord(c *Cookie, partition string) any {
 }
 
 // extensionSameSite names a SameSite mode as the extensions' API does.
-func extensionSameSite(m http.SameSite) string {
-	switch m {
-	case http.SameSiteStrictMode:
-		return "strict"
-	case http.SameSiteLaxMode:
-		return "lax"
-	case http.SameSiteNoneMode:
-		return "no_restriction"
-	}
-	return "unspecified"
-}
+func extensionSameSite(m http.SameSite) string { return spellSameSite(m).extension }
 
 func readCookieEditor(r jsonRecord) (Cookie, string, error) {
 	c, dotted, partition, err := readCommon(r)

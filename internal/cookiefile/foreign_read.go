@@ -214,16 +214,28 @@ func readSameSite(r jsonRecord) (http.SameSite, error) {
 
 // sameSiteTitle names a SameSite mode as Playwright and CDP do; "" for none
 // (and for http.SameSiteDefaultMode, which they cannot say).
-func sameSiteTitle(m http.SameSite) string {
+func sameSiteTitle(m http.SameSite) string { return spellSameSite(m).title }
+
+// sameSiteSpelling is how each format writes one SameSite mode.
+type sameSiteSpelling struct {
+	native    string // the native file ("" for none)
+	title     string // Playwright and CDP ("" for none and for the default mode)
+	extension string // the browser extensions' API
+}
+
+// spellSameSite returns how each format writes m: one table for them all.
+func spellSameSite(m http.SameSite) sameSiteSpelling {
 	switch m {
-	case http.SameSiteStrictMode:
-		return "Strict"
+	case http.SameSiteDefaultMode:
+		return sameSiteSpelling{native: "default", extension: "unspecified"}
 	case http.SameSiteLaxMode:
-		return "Lax"
+		return sameSiteSpelling{native: "lax", title: "Lax", extension: "lax"}
+	case http.SameSiteStrictMode:
+		return sameSiteSpelling{native: "strict", title: "Strict", extension: "strict"}
 	case http.SameSiteNoneMode:
-		return "None"
+		return sameSiteSpelling{native: "none", title: "None", extension: "no_restriction"}
 	}
-	return ""
+	return sameSiteSpelling{extension: "unspecified"}
 }
 
 // readPartitionKey reads "partitionKey": a string, the top-level site (CDP

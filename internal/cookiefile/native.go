@@ -86,18 +86,8 @@ func toTombJSON(t *Tomb) tombRecord {
 // fromTombJSON reads a deletion of the native file.
 func fromTombJSON(r *tombRecord) (Tomb, error) {
 	t := Tomb{Name: r.Name, Domain: r.Domain, Path: r.Path, HostOnly: r.HostOnly, Partition: r.Partition, Deleted: r.Deleted}
-	for _, f := range []struct {
-		b64 string
-		dst *string
-	}{{r.NameBase64, &t.Name}, {r.PathBase64, &t.Path}} {
-		if f.b64 == "" {
-			continue
-		}
-		raw, err := decodeBase64(f.b64)
-		if err != nil {
-			return t, err
-		}
-		*f.dst = raw
+	if err := fromBase64(base64Field{r.NameBase64, &t.Name}, base64Field{r.PathBase64, &t.Path}); err != nil {
+		return t, err
 	}
 	if t.Deleted.IsZero() {
 		return t, errors.New("deletion without a time")

@@ -88,36 +88,34 @@ func (r *cookieJSON) cookie() (Cookie, error) {
 	if c.SameSite, ok = sameSiteFromName(r.SameSite); !ok {
 		return c, fmt.Errorf("%w: unknown sameSite %q", ErrInvalidCookie, r.SameSite)
 	}
-	for _, f := range []struct {
-		b64 string
-		dst *string
-	}{{r.NameBase64, &c.Name}, {r.ValueBase64, &c.Value}, {r.PathBase64, &c.Path}} {
+	err := fromBase64(base64Field{r.NameBase64, &c.Name}, base64Field{r.ValueBase64, &c.Value}, base64Field{r.PathBase64, &c.Path})
+	return c, err
+}
+
+// base64Field is a base64 field of a record (empty when the text field
+// says it all) and the text it stands for.
+type base64Field struct {
+	b64 string
+	dst *string
+}
+
+// fromBase64 decodes the base64 fields given, each into its text.
+func fromBase64(fields ...base64Field) error {
+	for _, f := range fields {
 		if f.b64 == "" {
 			continue
 		}
 		raw, err := decodeBase64(f.b64)
 		if err != nil {
-			return c, err
+			return err
 		}
 		*f.dst = raw
 	}
-	return c, nil
+	return nil
 }
 
 // sameSiteName names a SameSite mode as the cookie's JSON does.
-func sameSiteName(m http.SameSite) string {
-	switch m {
-	case http.SameSiteDefaultMode:
-		return "default"
-	case http.SameSiteLaxMode:
-		return "lax"
-	case http.SameSiteStrictMode:
-		return "strict"
-	case http.SameSiteNoneMode:
-		return "none"
-	}
-	return ""
-}
+func sameSiteName(m http.SameSite) string { return spellSameSite(m).native }
 
 // sameSiteFromName reads a SameSite mode written by sameSiteName.
 func sameSiteFromName(s string) (http.SameSite, bool) {
