@@ -86,9 +86,14 @@ func ResponseCookies(resp *http.Response) []Cookie {
 
 // Cookie returns the cookie called name that the session would send to its
 // base URL (WithBaseURL), as requests' session.cookies.get(name). Without a
-// base URL it reports false; use Jar().Get for another URL.
+// base URL it reports false, and says why in a warning to the session's
+// logger (WithLogger): the jar holds cookies for many sites, and a name
+// alone does not say which; use Jar().Get(u, name) for a URL.
 func (s *Session) Cookie(name string) (Cookie, bool) {
 	if s.baseURL == nil {
+		if s.cfg.logger != nil {
+			s.cfg.logger.Warn("httpsession: Session.Cookie needs a base URL (WithBaseURL) to know which site's cookie to return; use Jar().Get(u, name)")
+		}
 		return Cookie{}, false
 	}
 	return s.jar.Get(s.baseURL, name)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -160,4 +161,14 @@ func TestCookieMapKeepsTheCookieSentFirst(t *testing.T) {
 	assert.Equal(t, map[string]string{"a": "deep"}, j.CookieMap(mustURL(t, "http://example.com/x/y")))
 	assert.Equal(t, map[string]string{"a": "root", "s": "1"}, j.CookieMap(mustURL(t, "https://example.com/")))
 	assert.Equal(t, map[string]string{}, j.CookieMap(nil))
+}
+
+// Session.Cookie without a base URL says why it finds nothing (issue 20,
+// point 13).
+func TestSessionCookieWithoutABaseURLSaysWhy(t *testing.T) {
+	logger, buf := sessLogger()
+	s := sessNew(t, WithLogger(logger))
+	_, ok := s.Cookie("sid")
+	assert.False(t, ok)
+	assert.Contains(t, strings.Join(buf.lines(), "\n"), "needs a base URL")
 }
