@@ -308,6 +308,14 @@ func redactQuoted(before, q string, malformed bool) string {
 		return strconv.Quote(redacted)
 	}
 	if malformed {
+		// net/url: `parse "127.0.0.1:8090/x": first path segment ...`, a
+		// URL typed without its scheme: its host as typed, its secrets
+		// hidden (schemelessURL), so that the person sees what was wrong.
+		if strings.HasSuffix(before, "parse ") {
+			if shown, ok := schemelessURL(text); ok {
+				return strconv.Quote(shown)
+			}
+		}
 		// net/textproto: `malformed MIME header line: "Set-Cookie: ..."`.
 		if strings.HasSuffix(before, "header line: ") {
 			if name, _, ok := strings.Cut(text, ":"); ok && isToken(name) {

@@ -1525,4 +1525,8 @@ func TestSchemelessURLsAreShownAndExplained(t *testing.T) {
 	assert.Contains(t, err.Error(), "127.0.0.1:8090/x")
 	assert.Contains(t, err.Error(), `"http://127.0.0.1:8090/x?k=REDACTED"`)
 	assert.NotContains(t, err.Error(), "TSECRET2")
+	assert.NotContains(t, err.Error(), `parse "REDACTED"`, "the host a person typed is shown")
+	_, err = s.Get(context.Background(), "user:TSECRET3@127.0.0.1:8090/x")
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "TSECRET3")
 }
