@@ -421,3 +421,22 @@ SELECT i AS id, 'a' AS name, 'v' AS value, 'example.com' AS host, '/' AS path, 0
 	assert.Contains(t, err.Error(), "is a view, not a table")
 	assert.Empty(t, cookies)
 }
+
+// A table with more rows than any browser keeps is refused at the bound
+// (MaxCookies; here a small one), before the rows fill the memory.
+func TestMoreCookiesThanTheBoundAreRefused(t *testing.T) {
+	path := tempDB(t, "cookies.sqlite")
+	db := newDB(t, path, firefoxSchema,
+		`INSERT INTO moz_cookies (id, name, value, host, path, expiry, lastAccessed, creationTime, isSecure, isHttpOnly, sameSite)
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 5)
+SELECT i, 'c' || i, 'v', 'example.com', '/', 0, 0, 0, 0, 0, 0 FROM n`)
+	have, err := columns(context.Background(), db, "moz_cookies")
+	require.NoError(t, err)
+	each := func([]any) (record, bool) { return record{}, true }
+	_, err = scanRowsUpTo(context.Background(), db, path, "Firefox", "moz_cookies", have, firefoxColumns, 4, each)
+	require.ErrorIs(t, err, httpsession.ErrCorrupt)
+	assert.Contains(t, err.Error(), "more than 4 cookies")
+	recs, err := scanRowsUpTo(context.Background(), db, path, "Firefox", "moz_cookies", have, firefoxColumns, 5, each)
+	require.NoError(t, err)
+	assert.Len(t, recs, 5)
+}

@@ -94,11 +94,18 @@ func selectList(have map[string]bool, wanted []column) (string, error) {
 // browser in the error for a table that is not the browser's.
 func scanRows(ctx context.Context, db *sql.DB, path, kind, table string, have map[string]bool, cols []column,
 	each func(vals []any) (record, bool)) ([]record, error) {
+	return scanRowsUpTo(ctx, db, path, kind, table, have, cols, MaxCookies, each)
+}
+
+// scanRowsUpTo is scanRows for a table of limit rows at most: past them,
+// it fails with ErrCorrupt.
+func scanRowsUpTo(ctx context.Context, db *sql.DB, path, kind, table string, have map[string]bool, cols []column,
+	limit int, each func(vals []any) (record, bool)) ([]record, error) {
 	list, err := selectList(have, cols)
 	if err != nil {
 		return nil, fmt.Errorf("browsercookies: %s: not a %s cookie database: %w", path, kind, err)
 	}
-	rows, err := db.QueryContext(ctx, "SELECT "+list+" FROM "+table+" LIMIT "+strconv.Itoa(MaxCookies+1))
+	rows, err := db.QueryContext(ctx, "SELECT "+list+" FROM "+table+" LIMIT "+strconv.Itoa(limit+1))
 	if err != nil {
 		return nil, fmt.Errorf("browsercookies: %s: %w", path, err)
 	}
@@ -111,8 +118,8 @@ func scanRows(ctx context.Context, db *sql.DB, path, kind, table string, have ma
 		ptrs[i] = &vals[i]
 	}
 	for rows.Next() {
-		if n++; n > MaxCookies {
-			return nil, fmt.Errorf("browsercookies: %s: %w: more than %d cookies in %s, more than any browser keeps", path, httpsession.ErrCorrupt, MaxCookies, table)
+		if n++; n > limit {
+			return nil, fmt.Errorf("browsercookies: %s: %w: more than %d cookies in %s, more than any browser keeps", path, httpsession.ErrCorrupt, limit, table)
 		}
 		if err := rows.Scan(ptrs...); err != nil {
 			return nil, fmt.Errorf("browsercookies: %s: %w", path, err)
