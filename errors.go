@@ -58,6 +58,26 @@ func unprefixed(msg string) string {
 	return msg
 }
 
+// RemedyError is an error whose message ends with what a Go program can
+// do about it, naming the option that helps (Remedy: "ReplaceCorrupt",
+// "ReadLarge"). A program that offers its own way (a command-line flag)
+// reads it with errors.As and says it in its own words: Cause is the
+// error without the remedy.
+type RemedyError struct {
+	Err    error
+	Remedy string // the option that helps
+	advice string // how the message says it
+}
+
+func (e *RemedyError) Error() string { return e.Err.Error() + " (" + e.advice + ")" }
+
+// Unwrap returns the error without its remedy.
+func (e *RemedyError) Unwrap() error { return e.Err }
+
+// Cause is the error's message without the remedy and without this
+// package's prefixes.
+func (e *RemedyError) Cause() string { return unprefixed(e.Err.Error()) }
+
 // pathError returns the error of op on path for the cause err.
 func pathError(op, path string, err error) error {
 	return &PathError{Op: op, Path: path, Err: err}

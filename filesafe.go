@@ -47,5 +47,6 @@ func fileErr(err error) error {
 }
 
 func tooLarge(path string, limit int64) error {
-	return fmt.Errorf("%w: %s is larger than %d MiB, more than a cookie file holds (%w; ReadLarge opens it)", ErrCorrupt, path, limit>>20, ErrTooLarge)
+	err := fmt.Errorf("%w: %s is larger than %d MiB, more than a cookie file holds (%w)", ErrCorrupt, path, limit>>20, ErrTooLarge)
+	return &RemedyError{Err: err, Remedy: "ReadLarge", advice: "ReadLarge opens it"}
 }

@@ -254,7 +254,7 @@ func TestFileErrorsKeepTheirWords(t *testing.T) {
 	require.ErrorIs(t, err, ErrCorrupt)
 	require.ErrorIs(t, err, ErrTooLarge)
 	assert.EqualError(t, err, "httpsession: load "+big+": corrupt cookie file: "+big+
-		" is larger than 64 MiB, more than a cookie file holds (cookie file larger than MaxFileSize; ReadLarge opens it)")
+		" is larger than 64 MiB, more than a cookie file holds (cookie file larger than MaxFileSize) (ReadLarge opens it)")
 
 	path := filepath.Join(dir, "c.json")
 	unlock, err := safefile.Lock(context.Background(), path+".lock", time.Minute)

@@ -341,7 +341,7 @@ func (j *Jar) readForSave(target string, st *fileState, evictions uint64, cfg sa
 	case errors.Is(err, ErrCorrupt) && cfg.replaceCorrupt:
 		return saveInput{}, nil
 	default:
-		return saveInput{}, fmt.Errorf("%w (not overwritten; use ReplaceCorrupt to replace it)", err)
+		return saveInput{}, &RemedyError{Err: err, Remedy: "ReplaceCorrupt", advice: "not overwritten; use ReplaceCorrupt to replace it"}
 	}
 	// A save never turns a file into the other format behind the user's
 	// back: a cookies.txt that curl also reads must stay one.

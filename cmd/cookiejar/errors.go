@@ -65,6 +65,17 @@ func describe(path string, err error) string {
 		return fmt.Sprintf("the file is in the %v format, not %v: use -f to replace it, or -to %v to keep its format",
 			fmtErr.Found, fmtErr.Want, fmtErr.Found)
 	}
+	var re *httpsession.RemedyError
+	if errors.As(err, &re) {
+		// The library's remedy names a Go option: say this tool's.
+		switch re.Remedy {
+		case "ReplaceCorrupt":
+			return re.Cause() + " (not overwritten; use -f to replace it)"
+		case "ReadLarge":
+			return re.Cause() + " (this tool reads cookie files up to that size)"
+		}
+		return re.Cause()
+	}
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return "no such file or directory" + otherPath(path, err)

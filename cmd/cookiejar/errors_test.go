@@ -115,13 +115,6 @@ func TestFileMessage(t *testing.T) {
 		{"locked",
 			save(fmt.Errorf("%w: %s held by another process (%v)", httpsession.ErrLocked, lock, context.DeadlineExceeded)),
 			"cookie file is locked: " + lock + " held by another process (context deadline exceeded)"},
-		{"other format",
-			save(fmt.Errorf("%w: the file is in the native JSON format; this save writes the Netscape cookies.txt format (use Overwrite to replace it)", httpsession.ErrFormat)),
-			"cookie file is in the other format: the file is in the native JSON format; this save writes the Netscape cookies.txt format (use Overwrite to replace it)"},
-		{"corrupt on save",
-			save(fmt.Errorf("%w (not overwritten; use ReplaceCorrupt to replace it)",
-				fmt.Errorf("%w: line 1, column 2: not valid JSON", httpsession.ErrCorrupt))),
-			"corrupt cookie file: line 1, column 2: not valid JSON (not overwritten; use ReplaceCorrupt to replace it)"},
 		{"no permission to read",
 			load(&fs.PathError{Op: "open", Path: path, Err: fs.ErrPermission}),
 			"permission denied"},
@@ -215,4 +208,47 @@ func TestFormatMismatchNamesTheFlags(t *testing.T) {
 	msg := fileMessage("x.json", err)
 	assert.Contains(t, msg, "use -f to replace it, or -to json")
 	assert.NotContains(t, msg, "Overwrite")
+}
+
+// The CLI's words for what the library's errors suggest in Go terms, on
+// the library's real errors: no Go option is ever named (issue 20, point
+// 10).
+func TestCLIErrorsNameNoGoOption(t *testing.T) {
+	dir := t.TempDir()
+	corrupt := filepath.Join(dir, "corrupt.json")
+	require.NoError(t, os.WriteFile(corrupt, []byte("{"), 0o600))
+	j := httpsession.NewJar()
+	require.NoError(t, j.Set(httpsession.Cookie{Name: "a", Value: "1", Domain: "example.com", HostOnly: true, Path: "/"}))
+	errCorrupt := j.Save(corrupt)
+	require.ErrorIs(t, errCorrupt, httpsession.ErrCorrupt)
+
+	big := filepath.Join(dir, "big.json")
+	f, err := os.Create(big)
+	require.NoError(t, err)
+	require.NoError(t, f.Truncate(httpsession.MaxFileSize+1))
+	require.NoError(t, f.Close())
+	errBig := httpsession.NewJar().Load(big)
+	require.ErrorIs(t, errBig, httpsession.ErrTooLarge)
+
+	txt := filepath.Join(dir, "c.txt")
+	require.NoError(t, j.SaveNetscape(txt))
+	errFormat := j.Save(txt)
+	require.ErrorIs(t, errFormat, httpsession.ErrFormat)
+
+	for _, tc := range []struct {
+		path string
+		err  error
+		want string
+	}{
+		{corrupt, errCorrupt, "(not overwritten; use -f to replace it)"},
+		{big, errBig, "this tool reads cookie files up to that size"},
+		{txt, errFormat, "use -f to replace it, or -to netscape"},
+	} {
+		msg := fileMessage(tc.path, tc.err)
+		assert.Contains(t, msg, tc.want)
+		for _, option := range []string{"Overwrite", "ReplaceCorrupt", "ReadLarge"} {
+			assert.NotContains(t, msg, option)
+		}
+		assert.Equal(t, 0, strings.Count(msg, "httpsession:"), msg)
+	}
 }
