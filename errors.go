@@ -138,7 +138,7 @@ func (e *FileError) Error() string {
 			break
 		}
 		b.WriteString("; ")
-		b.WriteString(e.Lines[i].Error())
+		b.WriteString(unprefixed(e.Lines[i].Error()))
 	}
 	return b.String()
 }

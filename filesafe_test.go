@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -266,4 +267,14 @@ func TestFileErrorsKeepTheirWords(t *testing.T) {
 	require.ErrorIs(t, err, ErrLocked)
 	assert.EqualError(t, err, "httpsession: save "+path+": cookie file is locked: "+path+
 		".lock held by another process (context deadline exceeded)")
+}
+
+// Open("") is a *PathError like every other failure of Open, and its
+// message says httpsession: once.
+func TestOpenOfAnEmptyPathIsAPathError(t *testing.T) {
+	_, err := Open("")
+	var pe *PathError
+	require.ErrorAs(t, err, &pe)
+	require.ErrorIs(t, err, ErrUnsafePath)
+	assert.Equal(t, 1, strings.Count(err.Error(), "httpsession:"), err.Error())
 }

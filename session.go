@@ -171,7 +171,7 @@ func (s *Session) validate() error {
 // warning level with WithLogger.
 func Open(path string, opts ...Option) (*Session, error) {
 	if path == "" {
-		return nil, fmt.Errorf("httpsession: open: %w: empty path", ErrUnsafePath)
+		return nil, pathError("open", path, fmt.Errorf("%w: empty path", ErrUnsafePath))
 	}
 	target, err := safefile.Resolve(path)
 	if err != nil {

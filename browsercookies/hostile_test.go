@@ -440,3 +440,16 @@ SELECT i, 'c' || i, 'v', 'example.com', '/', 0, 0, 0, 0, 0, 0 FROM n`)
 	require.NoError(t, err)
 	assert.Len(t, recs, 5)
 }
+
+// A virtual table under the browser's table name (FTS5 over a recursive
+// view, which never ends) is refused as a view is.
+func TestCookieTableThatIsAVirtualTableIsRefused(t *testing.T) {
+	path := tempDB(t, "cookies.sqlite")
+	db := newDB(t, path, `CREATE VIEW v AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c) SELECT x AS rowid, 'n' || x AS name, 'v' AS value FROM c`,
+		`CREATE VIRTUAL TABLE moz_cookies USING fts5(name, value, content='v', content_rowid='rowid')`)
+	require.NoError(t, db.Close())
+	cookies, err := Read(context.Background(), path)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "is a virtual table")
+	assert.Empty(t, cookies)
+}

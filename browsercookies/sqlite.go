@@ -21,8 +21,8 @@ import (
 func columns(ctx context.Context, db *sql.DB, table string) (map[string]bool, error) {
 	// A view of that name is no browser's table: one can make rows
 	// without end from a few bytes (a recursive query).
-	var kind string
-	err := db.QueryRowContext(ctx, "SELECT type FROM sqlite_master WHERE name = ? COLLATE NOCASE", table).Scan(&kind)
+	var kind, ddl string
+	err := db.QueryRowContext(ctx, "SELECT type, coalesce(sql, '') FROM sqlite_master WHERE name = ? COLLATE NOCASE", table).Scan(&kind, &ddl)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("no table %s", table)
 	}
@@ -31,6 +31,11 @@ func columns(ctx context.Context, db *sql.DB, table string) (map[string]bool, er
 	}
 	if kind != "table" {
 		return nil, fmt.Errorf("%w: %s is a %s, not a table", errNotTable, table, kind)
+	}
+	// A virtual table (FTS5 over a recursive view, say) reads rows from
+	// anywhere, without end: no browser makes one.
+	if strings.HasPrefix(strings.ToUpper(strings.Join(strings.Fields(ddl), " ")), "CREATE VIRTUAL TABLE") {
+		return nil, fmt.Errorf("%w: %s is a virtual table", errNotTable, table)
 	}
 	rows, err := db.QueryContext(ctx, "SELECT name FROM pragma_table_info(?)", table)
 	if err != nil {
