@@ -250,7 +250,7 @@ func TestBadRecordsOfOtherFormatsAreReportedAndKept(t *testing.T) {
 	require.Len(t, fe.Lines, 2)
 	assert.Equal(t, []int{2, 3}, []int{fe.Lines[0].Line, fe.Lines[1].Line})
 	assert.True(t, fe.Lines[0].Record && fe.Lines[1].Record)
-	assert.Contains(t, err.Error(), "record 2: httpsession: cookie refused: domain cookie on a public suffix (§5.7 step 9)")
+	assert.Contains(t, err.Error(), "record 2: cookie refused: domain cookie on a public suffix (§5.7 step 9)")
 	assert.Equal(t, 1, j.Len())
 
 	require.NoError(t, j.Set(Cookie{Name: "new", Value: "1", Domain: "example.com", HostOnly: true}))
