@@ -140,7 +140,13 @@ func postLogin(ctx context.Context, s *Session) error {
 
 func getPage(t *testing.T, s *Session) (string, error) {
 	t.Helper()
-	resp, err := s.Get(context.Background(), "/page")
+	return getBody(s, "/page")
+}
+
+// getBody fetches path and returns its body; a logged-out response that
+// comes back with its error is closed.
+func getBody(s *Session, path string) (string, error) {
+	resp, err := s.Get(context.Background(), path)
 	if err != nil {
 		if resp != nil {
 			drain(resp)

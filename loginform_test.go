@@ -129,18 +129,7 @@ func (f *formSite) end() {
 	f.mu.Unlock()
 }
 
-func getPrivate(s *Session) (string, error) {
-	resp, err := s.Get(context.Background(), "/private/")
-	if err != nil {
-		if resp != nil {
-			drain(resp)
-		}
-		return "", err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	return string(b), err
-}
+func getPrivate(s *Session) (string, error) { return getBody(s, "/private/") }
 
 var aliceFields = url.Values{"username": {"alice"}, "password": {"pw"}}
 
