@@ -28,6 +28,7 @@ type loginRoom struct {
 	lock    LoginLock     // nil: this process alone
 	view    *Session      // the session a LoginFunc is given
 	publish func() error  // makes a fresh login's cookies visible to the others
+	pool    *poolHooks    // the Pool of the session's identity, if any
 	logger  *slog.Logger
 	page    atomic.Pointer[string] // the path of FormLogin's page, once it ran
 
@@ -59,6 +60,17 @@ type loginFailure struct {
 	// for this session to take as its own.
 	until    time.Time
 	failures int
+	// attempted: the LoginFunc ran and failed, rather than a backoff
+	// refusing to run it.
+	attempted bool
+}
+
+// loginOutcome is what a session's Pool is told of a login (poolHooks).
+type loginOutcome struct {
+	err       error     // nil: logged in
+	attempted bool      // the LoginFunc ran (see loginFailure)
+	failures  int       // failed logins in a row, everywhere the lock reaches
+	until     time.Time // no login before this
 }
 
 // roundError is the error of a login round that neither logged in nor
@@ -84,6 +96,25 @@ func failed(err error) *loginFailure {
 		err = fmt.Errorf("%w: %w", ErrLoginFailed, err)
 	}
 	return &loginFailure{err: err}
+}
+
+// fenced returns why the session may not send now (the lease of its
+// identity ended), or nil.
+func (r *loginRoom) fenced() error {
+	if r.pool == nil {
+		return nil
+	}
+	return r.pool.fence()
+}
+
+// tried marks a failure of the LoginFunc that ran (see attempt) as an
+// attempt, which a Pool counts toward retiring its identity.
+func tried(err error) error {
+	var lf *loginFailure
+	if errors.As(err, &lf) {
+		lf.attempted = true
+	}
+	return err
 }
 
 // isStopped reports whether stop was called.
@@ -245,15 +276,18 @@ func (r *loginRoom) startLocked() *loginCall {
 // finish records the outcome of a login and hands it to its waiters.
 func (r *loginRoom) finish(call *loginCall, taken bool, err error) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	r.inflight = nil
 	var lf *loginFailure
 	var re *roundError
+	var out *loginOutcome
 	switch {
 	case err == nil:
 		r.gen++
 		r.taken = taken
 		r.failures, r.lastErr, r.retryAt = 0, nil, time.Time{}
+		if !taken {
+			out = &loginOutcome{}
+		}
 	case r.isStopped():
 		err = fmt.Errorf("%w: the login was cancelled", ErrClosed)
 	case errors.As(err, &re):
@@ -261,12 +295,20 @@ func (r *loginRoom) finish(call *loginCall, taken bool, err error) {
 	case errors.As(err, &lf) && !lf.until.IsZero():
 		// A backoff recorded for everyone sharing the login.
 		r.failures, r.retryAt, r.lastErr = lf.failures, lf.until, lf.err
+		out = &loginOutcome{err: lf.err, attempted: lf.attempted, failures: lf.failures, until: lf.until}
 	default:
 		lf = failed(err)
 		err = lf
 		r.failures++
 		r.lastErr = lf.err
 		r.retryAt = time.Now().Add(r.backoff(r.failures))
+		out = &loginOutcome{err: lf.err, attempted: lf.attempted, failures: r.failures, until: r.retryAt}
+	}
+	r.mu.Unlock()
+	// The pool hears of it before the waiters do, so that a worker that
+	// gives its identity back finds the outcome recorded.
+	if out != nil && r.pool != nil {
+		r.pool.report(*out)
 	}
 	call.err = err
 	close(call.done)
@@ -300,7 +342,7 @@ func (r *loginRoom) longestWait() time.Duration {
 // running it in this session.
 func (r *loginRoom) run(ctx context.Context) (taken bool, err error) {
 	if r.lock == nil {
-		return false, r.attempt(ctx)
+		return false, tried(r.attempt(ctx))
 	}
 	rec, release, err := r.lock.AcquireLogin(ctx, r.timeout)
 	if err != nil {
@@ -345,8 +387,11 @@ func (r *loginRoom) run(ctx context.Context) (taken bool, err error) {
 		}
 	}
 	err = r.attempt(ctx)
-	if r.isStopped() {
-		_ = release(nil) // cancelled by Close: nothing to record
+	var re *roundError
+	if r.isStopped() || errors.As(err, &re) {
+		// Cancelled by Close, or cut short by the end of the pool's
+		// lease: nothing to record.
+		_ = release(nil)
 		return false, err
 	}
 	next := rec
@@ -355,6 +400,7 @@ func (r *loginRoom) run(ctx context.Context) (taken bool, err error) {
 		next = LoginRecord{Generation: NextGeneration(rec.Generation, time.Now())}
 	} else {
 		lf = failed(err)
+		lf.attempted = true
 		next.Failures++
 		next.RetryAt = time.Now().Add(r.backoff(next.Failures))
 		next.Cause = causeText(lf.err)
@@ -397,6 +443,11 @@ func (r *loginRoom) attempt(ctx context.Context) error {
 	select {
 	case err := <-done:
 		if err != nil {
+			if ferr := r.fenced(); ferr != nil {
+				// Not the identity's failure: its pool took the session
+				// away (blocked, released) while it logged in.
+				return &roundError{fmt.Errorf("%w (the login was cut short)", ferr)}
+			}
 			return err
 		}
 		if r.isStopped() {
@@ -410,7 +461,10 @@ func (r *loginRoom) attempt(ctx context.Context) error {
 		if r.isStopped() {
 			return fmt.Errorf("%w: the login was cancelled", ErrClosed)
 		}
-		err := failed(fmt.Errorf("the login did not end within %v", r.timeout))
+		if ferr := r.fenced(); ferr != nil {
+			return &roundError{fmt.Errorf("%w (the login was cut short)", ferr)}
+		}
+		err := failed(fmt.Errorf("the login did not end within %v: %w", r.timeout, context.DeadlineExceeded))
 		r.log(slog.LevelWarn, "httpsession: login failed", "error", err.Error())
 		return err
 	}
@@ -449,7 +503,11 @@ func (r *loginRoom) didNotHelp(ctx context.Context, gen uint64) error {
 	r.lastErr = lf.err
 	r.retryAt = time.Now().Add(r.backoff(r.failures))
 	remote := r.remote
+	out := loginOutcome{err: lf.err, attempted: true, failures: r.failures, until: r.retryAt}
 	r.mu.Unlock()
+	if r.pool != nil {
+		defer func() { r.pool.report(out) }()
+	}
 	if r.lock == nil {
 		return lf
 	}
@@ -466,7 +524,9 @@ func (r *loginRoom) didNotHelp(ctx context.Context, gen uint64) error {
 	rec.Failures++
 	rec.RetryAt = time.Now().Add(r.backoff(rec.Failures))
 	rec.Cause = causeText(lf.err)
-	_ = release(&rec)
+	if release(&rec) == nil {
+		out.failures, out.until = rec.Failures, rec.RetryAt
+	}
 	return lf
 }
 

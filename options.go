@@ -50,6 +50,8 @@ type sessionConfig struct {
 	loginTimeout time.Duration
 	// loginBackoff and maxLoginBackoff: WithLoginBackoff.
 	loginBackoff, maxLoginBackoff time.Duration
+	// pool is set by a Pool for the sessions of its identities.
+	pool *poolHooks
 }
 
 // authFunc sets a request's credentials.

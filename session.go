@@ -36,6 +36,9 @@ type Session struct {
 	// unchecked marks the session a LoginFunc is given (see WithLogin):
 	// its requests are never checked for being logged out.
 	unchecked bool
+	// lease marks the session a Lease hands out: its requests are sent
+	// only while that lease holds its identity.
+	lease *Lease
 }
 
 // session is a Session's state, shared by the Session and the view of it
@@ -94,6 +97,7 @@ func New(opts ...Option) (*Session, error) {
 			lock:    cfg.loginLock,
 			view:    &Session{session: s.session, unchecked: true},
 			publish: s.publishLogin,
+			pool:    cfg.pool,
 			logger:  cfg.logger,
 			stopped: make(chan struct{}),
 		}
@@ -107,6 +111,9 @@ func New(opts ...Option) (*Session, error) {
 		}
 		keepLoopbackLocal(t)
 		s.own, base = t, t
+	}
+	if cfg.pool != nil {
+		base = cfg.pool.guard(base)
 	}
 	if cfg.logger != nil {
 		base = &logTransport{logger: cfg.logger, next: base}
@@ -246,6 +253,9 @@ func (s *Session) Jar() *Jar { return s.jar }
 // changing it does not change the session.
 func (s *Session) Client() *http.Client {
 	c := *s.client
+	if s.lease != nil {
+		c.Transport = &tagTransport{lease: s.lease, next: c.Transport}
+	}
 	return &c
 }
 
@@ -315,6 +325,9 @@ func (s *Session) autosave() {
 // doLoggedIn sends req, and logs in when its answer means logged out (see
 // WithLogin). Errors are not yet wrapped in a *url.Error.
 func (s *Session) doLoggedIn(req *http.Request) (*http.Response, error) {
+	if s.lease != nil {
+		req = req.WithContext(s.lease.tag(req.Context()))
+	}
 	if s.login == nil || s.unchecked {
 		return s.client.Do(req)
 	}
@@ -381,7 +394,15 @@ func (s *Session) Save() error {
 // LoginFunc does. It is safe to call more than once; later calls do
 // nothing. A session still sends requests after Close, but no longer saves
 // and no longer logs in.
+//
+// Close on the Session of a Lease releases the lease (see Lease.Release)
+// and leaves the session open for the pool's next lease: the Pool closes
+// its sessions.
 func (s *Session) Close() error {
+	if s.lease != nil {
+		s.lease.Release()
+		return nil
+	}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()

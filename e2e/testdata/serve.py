@@ -5,7 +5,20 @@
     serve.py django      the Django site in ./django (python3-django):
                          migrates the SQLite database named by E2E_DJANGO_DB
                          and creates the user E2E_DJANGO_USER with password
-                         E2E_DJANGO_PASSWORD first
+                         E2E_DJANGO_PASSWORD first, and each user of
+                         E2E_DJANGO_USERS="name1:password1,name2:password2"
+                         (a name has no ":" or ","; a password has no ",")
+                         too; users that exist already are left as they are
+
+The Django site's environment, all optional but E2E_DJANGO_DB:
+
+    E2E_DJANGO_DB        the SQLite database file
+    E2E_DJANGO_USER      a user to create, with password E2E_DJANGO_PASSWORD
+    E2E_DJANGO_USERS     more users to create, name:password,...
+    E2E_DJANGO_THROTTLE  user:count:retry_after,...: answer 429 to the next
+                         count requests authenticated as user, with
+                         Retry-After: retry_after (no header when empty);
+                         POST /e2e/throttle/ sets the same at run time
 
 The server is the standard library's wsgiref, one thread per request, on a
 port the kernel picks. Once it listens, the first line on stdout is
@@ -57,12 +70,29 @@ def django_app():
     from django.core.wsgi import get_wsgi_application
 
     call_command("migrate", interactive=False, verbosity=0)
+    users = []
     user = os.environ.get("E2E_DJANGO_USER")
     if user:
-        User = get_user_model()
-        if not User.objects.filter(username=user).exists():
-            User.objects.create_user(user, password=os.environ["E2E_DJANGO_PASSWORD"])
+        users.append((user, os.environ["E2E_DJANGO_PASSWORD"]))
+    users += parse_users(os.environ.get("E2E_DJANGO_USERS", ""))
+    User = get_user_model()
+    for name, password in users:
+        if not User.objects.filter(username=name).exists():
+            User.objects.create_user(name, password=password)
     return get_wsgi_application()
+
+
+def parse_users(spec):
+    """[(name, password)] of "name1:password1,name2:password2"."""
+    users = []
+    for item in spec.split(","):
+        if not item:
+            continue
+        name, colon, password = item.partition(":")
+        if not name or not colon:
+            sys.exit(f"E2E_DJANGO_USERS: {item!r} is not name:password")
+        users.append((name, password))
+    return users
 
 
 class ThreadingServer(socketserver.ThreadingMixIn, WSGIServer):

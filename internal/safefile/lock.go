@@ -1,6 +1,7 @@
 package safefile
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -57,4 +58,21 @@ func ProbeLock(path string) error {
 // ended.
 func locked(path string, cause error) error {
 	return &refusal{kind: ErrLocked, detail: fmt.Sprintf("%s held by another process (%v)", path, cause)}
+}
+
+// TryLock takes the lock at path (as Lock does) only if no one holds it,
+// without waiting: ok is false, and err nil, when another holder has it.
+// Within one process too, a lock file's lock taken through another open
+// file is held.
+func TryLock(path string) (unlock func(), ok bool, err error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	unlock, err = Lock(ctx, path, 0)
+	switch {
+	case err == nil:
+		return unlock, true, nil
+	case errors.Is(err, ErrLocked):
+		return nil, false, nil
+	}
+	return nil, false, err
 }

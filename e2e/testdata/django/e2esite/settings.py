@@ -28,6 +28,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Per-account counters and throttling for the identity-pool tests
+    # (/e2e/stats/, /e2e/throttle/, E2E_DJANGO_THROTTLE).
+    "e2esite.middleware.AccountMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
 ]
 

@@ -14,4 +14,7 @@ urlpatterns = [
     path("echo/", views.echo, name="echo"),
     path("e2e/logins/", views.logins, name="logins"),
     path("e2e/end-sessions/", views.end_sessions, name="end-sessions"),
+    path("e2e/stats/", views.stats, name="stats"),
+    path("e2e/stats/reset/", views.stats_reset, name="stats-reset"),
+    path("e2e/throttle/", views.throttle, name="throttle"),
 ]

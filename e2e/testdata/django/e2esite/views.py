@@ -11,10 +11,12 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.signals import user_logged_in
 from django.contrib.sessions.models import Session
 from django.dispatch import receiver
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
+
+from . import middleware
 
 # What /cookies/attributes/ sets, one attribute per cookie. Lifetimes the
 # tests compare with the jar's expiry times.
@@ -30,8 +32,26 @@ def netscape_date(t):
     return f"{wdy} {day}-{mon}-{year} {hms} {gmt}"
 
 
+# The longest ?sleep_ms= /private/ accepts.
+MAX_SLEEP_MS = 2000
+
+
 @login_required
 def private(request):
+    """Who is logged in. ?sleep_ms=N (0..2000) answers N milliseconds
+    later, so that requests of one account overlap in the server and
+    /e2e/stats/ sees it."""
+    sleep_ms = request.GET.get("sleep_ms")
+    if sleep_ms is not None:
+        try:
+            ms = int(sleep_ms)
+        except ValueError:
+            ms = -1
+        if not 0 <= ms <= MAX_SLEEP_MS:
+            return HttpResponseBadRequest(
+                f"sleep_ms must be an integer from 0 to {MAX_SLEEP_MS}\n",
+                content_type="text/plain")
+        time.sleep(ms / 1000)
     return render(request, "private.html")
 
 
@@ -116,3 +136,37 @@ def end_sessions(request):
     or an idle timeout does: every client is logged out."""
     ended, _ = Session.objects.all().delete()
     return JsonResponse({"ended": ended})
+
+
+@require_GET
+def stats(request):
+    """The per-account counters of e2esite.middleware:
+    {"accounts": {name: {"inflight", "max_inflight", "overlaps",
+    "requests", "answered", "throttled", "login_posts", "logins"}},
+    "throttles": {name: {"remaining", "retry_after"}}}."""
+    return JsonResponse(middleware.stats())
+
+
+@csrf_exempt
+@require_POST
+def stats_reset(request):
+    """Zeroes the per-account counters (throttles stay)."""
+    middleware.reset_stats()
+    return JsonResponse(middleware.stats())
+
+
+@csrf_exempt
+@require_POST
+def throttle(request):
+    """Form fields user, count, retry_after: the next count requests
+    authenticated as user are answered 429 "slow down" (with Retry-After:
+    retry_after unless it is empty); count 0 lifts the throttle."""
+    try:
+        middleware.set_throttle(
+            request.POST.get("user", ""),
+            request.POST.get("count", ""),
+            request.POST.get("retry_after", ""),
+        )
+    except ValueError as e:
+        return HttpResponseBadRequest(f"{e}\n", content_type="text/plain")
+    return JsonResponse(middleware.stats()["throttles"])

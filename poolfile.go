@@ -1,0 +1,218 @@
+package httpsession
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/httpsession/httpsession/internal/safefile"
+)
+
+// poolPoll is how often a waiter of a pool directory looks for a change:
+// one stat of the state file, and a signal 0 to each holder of this host,
+// so that an identity whose holder was killed is taken at once.
+const poolPoll = 10 * time.Millisecond
+
+// dirStore is the PoolStore of OpenPool: a directory holding the shared
+// state (.pool.json, replaced whole under the lock .pool.json.lock), each
+// identity's cookie file (NAME.json) and its lease, a lock on
+// NAME.json.lease held for as long as the lease, which ends with its
+// process.
+type dirStore struct {
+	dir   string
+	state string // the state file, resolved
+
+	mu   sync.Mutex
+	held map[string]func() // the unlock of each lease lock this process holds
+	pids []int             // holders of this host, in the last state seen
+}
+
+func openDirStore(dir string) (*dirStore, error) {
+	if dir == "" {
+		return nil, pathError("open pool", dir, fmt.Errorf("%w: empty path", ErrUnsafePath))
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, pathError("open pool", dir, err)
+	}
+	if err := os.MkdirAll(abs, 0o700); err != nil {
+		return nil, pathError("open pool", dir, err)
+	}
+	state, err := safefile.Resolve(filepath.Join(abs, ".pool.json"))
+	if err != nil {
+		return nil, pathError("open pool", dir, fileErr(err))
+	}
+	if err := safefile.ProbeLock(state + ".lock"); err != nil {
+		return nil, pathError("open pool", dir, fileErr(err))
+	}
+	safefile.RemoveStaleTemps(state)
+	return &dirStore{dir: abs, state: state, held: map[string]func(){}}, nil
+}
+
+// Update runs change under the state's lock, and replaces the state file
+// whole (0600) with what it returns.
+func (s *dirStore) Update(ctx context.Context, change func([]byte, time.Time) ([]byte, error)) error {
+	unlock, err := safefile.Lock(ctx, s.state+".lock", DefaultLockTimeout)
+	if err != nil {
+		return pathError("update", s.state, fileErr(err))
+	}
+	defer unlock()
+	data, _, err := safefile.ReadRegular(s.state, maxPoolDoc)
+	var large *safefile.TooLargeError
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		data = nil
+	case errors.As(err, &large):
+		return pathError("read", s.state, fmt.Errorf("%w: larger than %d MiB, more than a pool's state holds", ErrCorrupt, maxPoolDoc>>20))
+	case err != nil:
+		return pathError("read", s.state, fileErr(err))
+	}
+	s.remember(data)
+	next, err := change(data, time.Now())
+	if err != nil {
+		if errors.Is(err, ErrCorrupt) {
+			return pathError("read", s.state, err)
+		}
+		return err
+	}
+	if next == nil {
+		return nil
+	}
+	err = safefile.WriteFile(s.state, 0o600, func(w io.Writer) error {
+		_, err := w.Write(next)
+		return err
+	})
+	if err != nil {
+		return pathError("update", s.state, fileErr(err))
+	}
+	s.remember(next)
+	return nil
+}
+
+// remember keeps the process ids of this host's holders in state, for Wait
+// to watch.
+func (s *dirStore) remember(state []byte) {
+	d, err := decodePoolDoc(state)
+	if err != nil {
+		return
+	}
+	host, me := hostID(), os.Getpid()
+	var pids []int
+	for _, e := range d.IDs {
+		if e.Holder != "" && e.Host == host && e.PID != me {
+			pids = append(pids, e.PID)
+		}
+	}
+	s.mu.Lock()
+	s.pids = pids
+	s.mu.Unlock()
+}
+
+// Wait polls the state file (poolPoll) until it is replaced, or a holder
+// of this host dies, or d passes.
+func (s *dirStore) Wait(ctx context.Context, _ string, d time.Duration) error {
+	before, _ := os.Stat(s.state)
+	s.mu.Lock()
+	pids := s.pids
+	s.mu.Unlock()
+	end := time.NewTimer(d)
+	defer end.Stop()
+	tick := time.NewTicker(poolPoll)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-end.C:
+			return nil
+		case <-tick.C:
+		}
+		now, _ := os.Stat(s.state)
+		if (before == nil) != (now == nil) || (now != nil && (!os.SameFile(before, now) || !now.ModTime().Equal(before.ModTime()))) {
+			return nil
+		}
+		for _, pid := range pids {
+			if !processAlive(pid) {
+				return nil
+			}
+		}
+	}
+}
+
+// Wake does nothing: the waiters of a directory see the state change.
+func (s *dirStore) Wake(context.Context, []string) error { return nil }
+
+// Session opens DIR/NAME.json (see Open); its sync is a save, which also
+// takes what the other processes saved.
+func (s *dirStore) Session(_ context.Context, name string, opts []Option) (*Session, func(context.Context) error, error) {
+	sess, err := Open(filepath.Join(s.dir, name+".json"), opts...)
+	var fe *FileError
+	if err != nil && !(errors.As(err, &fe) && sess != nil) {
+		return nil, nil, err
+	}
+	// Records that could not be read are kept in the file, and were
+	// logged (WithLogger): the identity works with the others.
+	return sess, func(context.Context) error {
+		if err := sess.Save(); err != nil && !errors.Is(err, ErrClosed) {
+			return err
+		}
+		return nil
+	}, nil
+}
+
+func (s *dirStore) leasePath(name string) string {
+	return filepath.Join(s.dir, name+".json.lease")
+}
+
+// lock takes name's lease lock if no one holds it.
+func (s *dirStore) lock(name string) (bool, error) {
+	unlock, ok, err := safefile.TryLock(s.leasePath(name))
+	if err != nil {
+		return false, pathError("lease", s.leasePath(name), fileErr(err))
+	}
+	if ok {
+		s.mu.Lock()
+		s.held[name] = unlock
+		s.mu.Unlock()
+	}
+	return ok, nil
+}
+
+// unlock drops name's lease lock, if this process holds it.
+func (s *dirStore) unlock(name string) {
+	s.mu.Lock()
+	unlock := s.held[name]
+	delete(s.held, name)
+	s.mu.Unlock()
+	if unlock != nil {
+		unlock()
+	}
+}
+
+// free reports whether no one holds name's lease lock.
+func (s *dirStore) free(name string) bool {
+	unlock, ok, err := safefile.TryLock(s.leasePath(name))
+	if err != nil || !ok {
+		return false
+	}
+	unlock()
+	return true
+}
+
+// Close drops the lease locks this process still holds.
+func (s *dirStore) Close() error {
+	s.mu.Lock()
+	held := s.held
+	s.held = map[string]func(){}
+	s.mu.Unlock()
+	for _, unlock := range held {
+		unlock()
+	}
+	return nil
+}
