@@ -192,7 +192,9 @@ type PoolStore interface {
 	Update(ctx context.Context, change func(state []byte, now time.Time) ([]byte, error)) error
 	// Wait returns when the waiter with that ticket may find an identity
 	// free (after Wake with the ticket, or another sign of change), or
-	// after d, or when ctx ends (with its error).
+	// after d, or when ctx ends (with its error). A ticket is
+	// "NODE.RANDOM", where NODE is the same for every ticket of one Pool:
+	// a store may wake a whole process's waiters at once.
 	Wait(ctx context.Context, ticket string, d time.Duration) error
 	// Wake tells the waiters with those tickets, wherever they are, that
 	// an identity may be theirs.
@@ -222,6 +224,7 @@ type Pool struct {
 	members map[string]*member
 	host    string
 	pid     int
+	node    string // the first part of this pool's tickets
 	// expiring: leases lapse unless renewed (every store but OpenPool's).
 	expiring bool
 
@@ -315,6 +318,7 @@ func newPool(store PoolStore, ids []Identity, opts []PoolOption) (*Pool, error) 
 		members:  make(map[string]*member, len(ids)),
 		host:     hostID(),
 		pid:      os.Getpid(),
+		node:     newToken()[:12],
 		expiring: true,
 		changed:  make(chan struct{}),
 		leases:   map[*Lease]struct{}{},

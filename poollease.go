@@ -274,7 +274,7 @@ func (p *Pool) acquire(ctx context.Context, name string) (*Lease, error) {
 	if ctx == nil {
 		return nil, errNilContext
 	}
-	t := poolTicket{ID: newToken(), Name: name, Host: p.host, PID: p.pid}
+	t := poolTicket{ID: p.node + "." + newToken(), Name: name, Host: p.host, PID: p.pid}
 	queued := false
 	defer func() {
 		if queued {

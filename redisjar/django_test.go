@@ -25,7 +25,7 @@ type djangoSite struct {
 
 // startDjango serves the e2e Django site with python3-django, or skips the
 // test when it is missing (fails it under CI=true).
-func startDjango(t *testing.T) *djangoSite {
+func startDjango(t *testing.T, env ...string) *djangoSite {
 	t.Helper()
 	const python = "/usr/bin/python3"
 	if out, err := exec.Command(python, "-c", "import django").CombinedOutput(); err != nil {
@@ -43,6 +43,7 @@ func startDjango(t *testing.T) *djangoSite {
 		"E2E_DJANGO_DB="+filepath.Join(dir, "db.sqlite3"),
 		"E2E_DJANGO_USER=alice", "E2E_DJANGO_PASSWORD=wonderland-e2e",
 		"PYTHONDONTWRITEBYTECODE=1", "PYTHONUNBUFFERED=1")
+	cmd.Env = append(cmd.Env, env...)
 	log := &lockedBuffer{}
 	cmd.Stderr = log
 	cmd.SysProcAttr = childSysProcAttr()
