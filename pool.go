@@ -559,14 +559,25 @@ func wakeAll(d *poolDoc) []string {
 	return out
 }
 
-// wakeUp wakes this process's waiters, and the waiters of tickets
-// anywhere.
+// wakeUp wakes the waiters of tickets: this process's at once, the
+// others' through the store.
 func (p *Pool) wakeUp(tickets []string) {
-	p.broadcast()
-	if len(tickets) > 0 {
+	var remote []string
+	local := false
+	for _, t := range tickets {
+		if n, _, _ := strings.Cut(t, "."); n == p.node {
+			local = true
+		} else {
+			remote = append(remote, t)
+		}
+	}
+	if local {
+		p.broadcast()
+	}
+	if len(remote) > 0 {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		_ = p.store.Wake(ctx, tickets)
+		_ = p.store.Wake(ctx, remote)
 	}
 }
 

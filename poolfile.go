@@ -28,9 +28,12 @@ type dirStore struct {
 	dir   string
 	state string // the state file, resolved
 
-	mu   sync.Mutex
-	held map[string]func() // the unlock of each lease lock this process holds
-	pids []int             // holders of this host, in the last state seen
+	mu      sync.Mutex
+	held    map[string]func() // the unlock of each lease lock this process holds
+	pids    []int             // holders of this host, in the last state seen
+	seen    fs.FileInfo       // the state file as this process last read or wrote it
+	waiters int               // in Wait
+	woken   chan struct{}     // closed by the poller at a change
 }
 
 func openDirStore(dir string) (*dirStore, error) {
@@ -63,7 +66,7 @@ func (s *dirStore) Update(ctx context.Context, change func([]byte, time.Time) ([
 		return pathError("update", s.state, fileErr(err))
 	}
 	defer unlock()
-	data, _, err := safefile.ReadRegular(s.state, maxPoolDoc)
+	data, fi, err := safefile.ReadRegular(s.state, maxPoolDoc)
 	var large *safefile.TooLargeError
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -73,7 +76,7 @@ func (s *dirStore) Update(ctx context.Context, change func([]byte, time.Time) ([
 	case err != nil:
 		return pathError("read", s.state, fileErr(err))
 	}
-	s.remember(data)
+	s.remember(data, fi)
 	next, err := change(data, time.Now())
 	if err != nil {
 		if errors.Is(err, ErrCorrupt) {
@@ -91,13 +94,15 @@ func (s *dirStore) Update(ctx context.Context, change func([]byte, time.Time) ([
 	if err != nil {
 		return pathError("update", s.state, fileErr(err))
 	}
-	s.remember(next)
+	fi, _ = os.Stat(s.state)
+	s.remember(next, fi)
 	return nil
 }
 
-// remember keeps the process ids of this host's holders in state, for Wait
-// to watch.
-func (s *dirStore) remember(state []byte) {
+// remember keeps the state file as this process last saw it (fi, nil if
+// missing), and the process ids of this host's holders in it, for the
+// poller to watch.
+func (s *dirStore) remember(state []byte, fi fs.FileInfo) {
 	d, err := decodePoolDoc(state)
 	if err != nil {
 		return
@@ -110,37 +115,63 @@ func (s *dirStore) remember(state []byte) {
 		}
 	}
 	s.mu.Lock()
-	s.pids = pids
+	s.pids, s.seen = pids, fi
 	s.mu.Unlock()
 }
 
-// Wait polls the state file (poolPoll) until it is replaced, or a holder
-// of this host dies, or d passes.
+// Wait waits for the store's poller to see a change (see poll), d, or the
+// end of ctx. One poller runs per store while any of its waiters waits.
 func (s *dirStore) Wait(ctx context.Context, _ string, d time.Duration) error {
-	before, _ := os.Stat(s.state)
 	s.mu.Lock()
-	pids := s.pids
+	if s.waiters == 0 {
+		s.woken = make(chan struct{})
+		go s.poll(s.woken)
+	}
+	s.waiters++
+	woken := s.woken
 	s.mu.Unlock()
-	end := time.NewTimer(d)
-	defer end.Stop()
+	defer func() {
+		s.mu.Lock()
+		s.waiters--
+		s.mu.Unlock()
+	}()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-woken:
+		return nil
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// poll looks every poolPoll for the state file changed since this process
+// last read or wrote it, or a holder of this host dead, and then closes
+// woken, ending; it ends as well when no waiter is left.
+func (s *dirStore) poll(woken chan struct{}) {
 	tick := time.NewTicker(poolPoll)
 	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-end.C:
-			return nil
-		case <-tick.C:
-		}
+	for range tick.C {
+		s.mu.Lock()
+		pids, seen, alone := s.pids, s.seen, s.waiters == 0
+		s.mu.Unlock()
 		now, _ := os.Stat(s.state)
-		if (before == nil) != (now == nil) || (now != nil && (!os.SameFile(before, now) || !now.ModTime().Equal(before.ModTime()))) {
-			return nil
-		}
+		changed := (seen == nil) != (now == nil) || (now != nil && (!os.SameFile(seen, now) || !now.ModTime().Equal(seen.ModTime()) || now.Size() != seen.Size()))
 		for _, pid := range pids {
-			if !processAlive(pid) {
-				return nil
+			changed = changed || !processAlive(pid)
+		}
+		if changed || alone {
+			s.mu.Lock()
+			close(woken)
+			if s.woken == woken && s.waiters > 0 {
+				// Waiters came meanwhile: they need a poller of their own.
+				s.woken = make(chan struct{})
+				go s.poll(s.woken)
 			}
+			s.mu.Unlock()
+			return
 		}
 	}
 }

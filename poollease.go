@@ -348,9 +348,19 @@ func (p *Pool) take(ctx context.Context, t *poolTicket, queued *bool) (*Lease, t
 	var next time.Duration
 	var start time.Time
 	var none error
+	var wake []string
 	err := p.update(ctx, func(d *poolDoc, n int64) error {
 		start = time.Now()
-		granted, next, none = "", 0, nil
+		granted, next, none, wake = "", 0, nil, nil
+		// Waiters this state serves, which the change that freed their
+		// identity may not have woken (it happened while they looked).
+		defer func() {
+			for _, id := range p.wakeList(d) {
+				if id != t.ID {
+					wake = append(wake, id)
+				}
+			}
+		}()
 		if locked != "" {
 			// An earlier call of change, whose state was not stored.
 			p.locks.unlock(locked)
@@ -406,6 +416,9 @@ func (p *Pool) take(ctx context.Context, t *poolTicket, queued *bool) (*Lease, t
 		}
 		return nil
 	})
+	if err == nil && len(wake) > 0 {
+		p.wakeUp(wake)
+	}
 	switch {
 	case err != nil:
 		if locked != "" {

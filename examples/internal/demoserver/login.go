@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"sync"
 	"sync/atomic"
 )
 
@@ -41,14 +42,27 @@ const (
 //
 // A LoginSite is safe for concurrent use.
 type LoginSite struct {
-	mux    *http.ServeMux
-	logins atomic.Int64
-	notes  atomic.Int64
+	mux      *http.ServeMux
+	accounts map[string]string // user name → password
+	logins   atomic.Int64
+	notes    atomic.Int64
+
+	mu       sync.Mutex
+	userLogs map[string]int // logins per user
+	limit    int            // with Limit: answers per user before a 429
+	served   map[string]int // answers per user since the last 429
 }
 
-// NewLoginSite returns a LoginSite that has seen no login yet.
+// NewLoginSite returns a LoginSite with the one account User, that has seen
+// no login yet.
 func NewLoginSite() *LoginSite {
-	s := &LoginSite{mux: http.NewServeMux()}
+	return NewAccountsSite(map[string]string{User: Password})
+}
+
+// NewAccountsSite returns a LoginSite with the given accounts (user name →
+// password), as a site with an admin, an editor and a viewer has.
+func NewAccountsSite(accounts map[string]string) *LoginSite {
+	s := &LoginSite{mux: http.NewServeMux(), accounts: accounts, userLogs: map[string]int{}, served: map[string]int{}}
 	s.mux.HandleFunc("GET /login", s.loginForm)
 	s.mux.HandleFunc("POST /login", s.login)
 	s.mux.HandleFunc("GET /account", s.account)
@@ -64,6 +78,37 @@ func (s *LoginSite) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // Logins returns how many successful logins the site has seen.
 func (s *LoginSite) Logins() int { return int(s.logins.Load()) }
+
+// LoginsOf returns how many times user logged in.
+func (s *LoginSite) LoginsOf(user string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.userLogs[user]
+}
+
+// Limit makes the site rate-limit each account: after n answers to /account
+// it answers the next request of that account 429 Too Many Requests, with
+// Retry-After: 1, as a site protecting itself from scrapers does.
+func (s *LoginSite) Limit(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.limit = n
+}
+
+// limited reports whether user's request is to be answered 429.
+func (s *LoginSite) limited(user string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.limit == 0 {
+		return false
+	}
+	if s.served[user] >= s.limit {
+		s.served[user] = 0
+		return true
+	}
+	s.served[user]++
+	return false
+}
 
 var formPage = template.Must(template.New("login").Parse(`<!doctype html>
 <title>Log in</title>
@@ -100,14 +145,19 @@ func (s *LoginSite) login(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "CSRF verification failed", http.StatusForbidden)
 		return
 	}
-	if !equal(r.PostFormValue("username"), User) || !equal(r.PostFormValue("password"), Password) {
+	user := r.PostFormValue("username")
+	want, known := s.accounts[user]
+	if !known || !equal(r.PostFormValue("password"), want) {
 		http.Error(w, "wrong user name or password", http.StatusUnauthorized)
 		return
 	}
 	s.logins.Add(1)
+	s.mu.Lock()
+	s.userLogs[user]++
+	s.mu.Unlock()
 	// No Max-Age: a session cookie, as most login cookies are.
 	http.SetCookie(w, &http.Cookie{
-		Name: SessionCookie, Value: Sign(User), Path: "/",
+		Name: SessionCookie, Value: Sign(user), Path: "/",
 		HttpOnly: true, SameSite: http.SameSiteLaxMode,
 	})
 	http.Redirect(w, r, "/account", http.StatusSeeOther)
@@ -117,6 +167,11 @@ func (s *LoginSite) account(w http.ResponseWriter, r *http.Request) {
 	user, ok := loggedIn(r)
 	if !ok {
 		http.Error(w, "not logged in: log in at /login", http.StatusUnauthorized)
+		return
+	}
+	if s.limited(user) {
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "too many requests", http.StatusTooManyRequests)
 		return
 	}
 	fmt.Fprintf(w, "Signed in as %s\n", user)
