@@ -28,6 +28,7 @@ type dirStore struct {
 	dir   string
 	state string // the state file, resolved
 
+	tidy    sync.Once // the temporary files of writers killed mid-way, removed under the lock
 	mu      sync.Mutex
 	held    map[string]func() // the unlock of each lease lock this process holds
 	pids    []int             // holders of this host, in the last state seen
@@ -66,6 +67,7 @@ func (s *dirStore) Update(ctx context.Context, change func([]byte, time.Time) ([
 		return pathError("update", s.state, fileErr(err))
 	}
 	defer unlock()
+	s.tidy.Do(func() { safefile.RemoveStaleTemps(s.state) })
 	data, fi, err := safefile.ReadRegular(s.state, maxPoolDoc)
 	var large *safefile.TooLargeError
 	switch {
@@ -87,7 +89,10 @@ func (s *dirStore) Update(ctx context.Context, change func([]byte, time.Time) ([
 	if next == nil {
 		return nil
 	}
-	err = safefile.WriteFile(s.state, 0o600, func(w io.Writer) error {
+	// Not flushed to disk: written at every lease, and a power failure
+	// that loses it (or leaves it empty, a new pool) loses uses and
+	// cool-downs, never a lease, which is a lock.
+	err = safefile.WriteFileNoSync(s.state, 0o600, func(w io.Writer) error {
 		_, err := w.Write(next)
 		return err
 	})
@@ -179,20 +184,36 @@ func (s *dirStore) poll(woken chan struct{}) {
 // Wake does nothing: the waiters of a directory see the state change.
 func (s *dirStore) Wake(context.Context, []string) error { return nil }
 
-// Session opens DIR/NAME.json (see Open); its sync is a save, which also
-// takes what the other processes saved.
+// Session opens DIR/NAME.json (see Open). Its sync is a save, which also
+// takes what the other processes saved, made only when there is something
+// to share: a change in the jar since the last sync, or a file another
+// process replaced.
 func (s *dirStore) Session(_ context.Context, name string, opts []Option) (*Session, func(context.Context) error, error) {
-	sess, err := Open(filepath.Join(s.dir, name+".json"), opts...)
+	path := filepath.Join(s.dir, name+".json")
+	sess, err := Open(path, opts...)
 	var fe *FileError
 	if err != nil && !(errors.As(err, &fe) && sess != nil) {
 		return nil, nil, err
 	}
 	// Records that could not be read are kept in the file, and were
 	// logged (WithLogger): the identity works with the others.
+	target, err := safefile.Resolve(path)
+	if err != nil {
+		_ = sess.Close()
+		return nil, nil, pathError("open", path, fileErr(err))
+	}
+	var mu sync.Mutex
+	var synced time.Time // the jar's latest change at the last sync
 	return sess, func(context.Context) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if last, same := sess.jar.savedState(target); same && last.Equal(synced) {
+			return nil
+		}
 		if err := sess.Save(); err != nil && !errors.Is(err, ErrClosed) {
 			return err
 		}
+		synced, _ = sess.jar.savedState(target)
 		return nil
 	}, nil
 }
@@ -246,4 +267,13 @@ func (s *dirStore) Close() error {
 		unlock()
 	}
 	return nil
+}
+
+// savedState returns the jar's latest change, and whether the file at
+// target is still the one it last read or wrote.
+func (j *Jar) savedState(target string) (last time.Time, same bool) {
+	fi, err := os.Lstat(target)
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.hist.last, err == nil && j.hist.file(target).unchanged(fi)
 }

@@ -25,7 +25,20 @@ import (
 // stricter than perm, and its owner and group where the caller may set
 // them. path must name a regular file or nothing (ErrNotRegular): links
 // are the caller's to resolve (Resolve).
-func WriteFile(path string, perm fs.FileMode, write func(w io.Writer) error) (err error) {
+func WriteFile(path string, perm fs.FileMode, write func(w io.Writer) error) error {
+	return writeFile(path, perm, write, true, 256<<10)
+}
+
+// WriteFileNoSync is WriteFile without flushing to disk: a process killed
+// at any moment still leaves the old file or the new one, whole, but a
+// power failure or a crash of the system may leave the old one, or on
+// some file systems an empty one. For small state that is cheap to lose
+// and written often.
+func WriteFileNoSync(path string, perm fs.FileMode, write func(w io.Writer) error) error {
+	return writeFile(path, perm, write, false, 4<<10)
+}
+
+func writeFile(path string, perm fs.FileMode, write func(w io.Writer) error, durable bool, buf int) (err error) {
 	target := path
 	mode := perm
 	old, err := os.Lstat(target)
@@ -60,21 +73,26 @@ func WriteFile(path string, perm fs.FileMode, write func(w io.Writer) error) (er
 	if old != nil {
 		keepOwner(f, old, dir)
 	}
-	bw := bufio.NewWriterSize(f, 256<<10)
+	bw := bufio.NewWriterSize(f, buf)
 	if err := write(bw); err != nil {
 		return err
 	}
 	if err := bw.Flush(); err != nil {
 		return err
 	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", tmp, err)
+	if durable {
+		if err := f.Sync(); err != nil {
+			return fmt.Errorf("sync %s: %w", tmp, err)
+		}
 	}
 	if err := f.Close(); err != nil {
 		return err
 	}
 	if err := os.Rename(tmp, target); err != nil {
 		return err
+	}
+	if !durable {
+		return nil
 	}
 	return syncDir(dir)
 }
