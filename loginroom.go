@@ -98,11 +98,11 @@ func failed(err error) *loginFailure {
 	return &loginFailure{err: err}
 }
 
-// fenced returns why the session may not send now (the lease of its
-// identity ended), or nil.
-func (r *loginRoom) fenced() error {
+// fence returns, for a login beginning now, the function that says why
+// its pool lease ended (see poolHooks), or nil outside a pool.
+func (r *loginRoom) fence() func() error {
 	if r.pool == nil {
-		return nil
+		return func() error { return nil }
 	}
 	return r.pool.fence()
 }
@@ -434,6 +434,7 @@ func causeText(err error) string {
 // abandoned: the login fails, and nothing it does later is published by
 // the login (an autosave may still save it).
 func (r *loginRoom) attempt(ctx context.Context) error {
+	fenced := r.fence()
 	done := make(chan error, 1)
 	r.rounds.Add(1)
 	go func() {
@@ -443,7 +444,7 @@ func (r *loginRoom) attempt(ctx context.Context) error {
 	select {
 	case err := <-done:
 		if err != nil {
-			if ferr := r.fenced(); ferr != nil {
+			if ferr := fenced(); ferr != nil {
 				// Not the identity's failure: its pool took the session
 				// away (blocked, released) while it logged in.
 				return &roundError{fmt.Errorf("%w (the login was cut short)", ferr)}
@@ -461,7 +462,7 @@ func (r *loginRoom) attempt(ctx context.Context) error {
 		if r.isStopped() {
 			return fmt.Errorf("%w: the login was cancelled", ErrClosed)
 		}
-		if ferr := r.fenced(); ferr != nil {
+		if ferr := fenced(); ferr != nil {
 			return &roundError{fmt.Errorf("%w (the login was cut short)", ferr)}
 		}
 		err := failed(fmt.Errorf("the login did not end within %v: %w", r.timeout, context.DeadlineExceeded))

@@ -43,6 +43,10 @@ func helperProcess(mode, path string) int {
 		return formWorker(path, os.Getenv("HTTPSESSION_TEST_BASE"), os.Getenv("HTTPSESSION_TEST_FIELDS"), 2, 10)
 	case "form-exit":
 		return formExit(path, os.Getenv("HTTPSESSION_TEST_BASE"))
+	case "pool-process":
+		return poolProcessChild(path)
+	case "pool-bench-loop":
+		return poolBenchLoop(path)
 	case "save-loop":
 		// Save forever, with a changing jar, until killed, telling the
 		// parent of each save that finished.

@@ -130,11 +130,12 @@ func WithSessionOptions(opts ...Option) PoolOption {
 // (redisjar.OpenPool) outlives a holder that stopped renewing it: a
 // holder renews its lease every third of it, and stops sending requests
 // on it once the TTL has run since its last renewal, before anyone else
-// can take the identity. The default is DefaultLeaseTTL; at least 100 ms.
+// can take the identity. The default is DefaultLeaseTTL; at least 100 ms,
+// at most a day.
 // A lease of OpenPool is a file lock, which ends with its process: the TTL
 // does not apply to it.
 func WithLeaseTTL(d time.Duration) PoolOption {
-	return func(c *poolConfig) { c.ttl = max(d, 100*time.Millisecond) }
+	return func(c *poolConfig) { c.ttl = min(max(d, 100*time.Millisecond), maxCoolDown) }
 }
 
 // WithBlocked says how to recognise an answer that means "this identity is
@@ -230,6 +231,7 @@ type Pool struct {
 
 	mu      sync.Mutex
 	changed chan struct{} // closed, and replaced, when this process frees an identity
+	looked  []byte        // the state as this process's last take saw it (see take)
 	closed  bool
 	leases  map[*Lease]struct{}
 	done    chan struct{} // closed by Close
@@ -257,9 +259,9 @@ func (m *member) syncer() func(context.Context) error {
 // process (OpenPool's directory). The pool takes and drops them inside
 // Update, so that no two processes take one at once.
 type leaseLocks interface {
-	lock(name string) (ok bool, err error)
-	unlock(name string)
-	free(name string) bool // no one holds it (a holder whose process died does not)
+	lock(name, token string) (ok bool, err error)
+	unlock(name, token string) // only the lock taken for token
+	free(name string) bool     // no one holds it (a holder whose process died does not)
 }
 
 // OpenPool opens the pool of identities ids kept in the directory dir: each
@@ -523,6 +525,9 @@ func (e *noIdentityError) Unwrap() []error { return append([]error{ErrNoIdentity
 // Reinstate puts a retired identity back in the pool, for every process
 // sharing it, with its counts of failed logins and blocked answers reset.
 func (p *Pool) Reinstate(ctx context.Context, name string) error {
+	if ctx == nil {
+		return errNilContext
+	}
 	if p.members[name] == nil {
 		return fmt.Errorf("httpsession: Reinstate: no identity %q in the pool", name)
 	}

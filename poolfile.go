@@ -30,11 +30,12 @@ type dirStore struct {
 
 	tidy    sync.Once // the temporary files of writers killed mid-way, removed under the lock
 	mu      sync.Mutex
-	held    map[string]func() // the unlock of each lease lock this process holds
-	pids    []int             // holders of this host, in the last state seen
-	seen    fs.FileInfo       // the state file as this process last read or wrote it
-	waiters int               // in Wait
-	woken   chan struct{}     // closed by the poller at a change
+	held    map[string]heldLock // each lease lock this process holds
+	pids    []int               // holders and waiters of this host, in the last state seen
+	seen    fs.FileInfo         // the state file as this process last read or wrote it
+	unknown []string            // identities whose lock was found held outside the state
+	waiters int                 // in Wait
+	woken   chan struct{}       // closed by the poller at a change
 }
 
 func openDirStore(dir string) (*dirStore, error) {
@@ -55,8 +56,9 @@ func openDirStore(dir string) (*dirStore, error) {
 	if err := safefile.ProbeLock(state + ".lock"); err != nil {
 		return nil, pathError("open pool", dir, fileErr(err))
 	}
-	safefile.RemoveStaleTemps(state)
-	return &dirStore{dir: abs, state: state, held: map[string]func(){}}, nil
+	// The temporary files of writers killed mid-way go at the first
+	// Update, under the lock (tidy): here, one could be a live writer's.
+	return &dirStore{dir: abs, state: state, held: map[string]heldLock{}}, nil
 }
 
 // Update runs change under the state's lock, and replaces the state file
@@ -105,8 +107,9 @@ func (s *dirStore) Update(ctx context.Context, change func([]byte, time.Time) ([
 }
 
 // remember keeps the state file as this process last saw it (fi, nil if
-// missing), and the process ids of this host's holders in it, for the
-// poller to watch.
+// missing), and the process ids of this host's holders and waiters in it,
+// for the poller to watch: a dead waiter ahead in the queue holds up those
+// behind it as a dead holder does, until an update drops it.
 func (s *dirStore) remember(state []byte, fi fs.FileInfo) {
 	d, err := decodePoolDoc(state)
 	if err != nil {
@@ -114,13 +117,26 @@ func (s *dirStore) remember(state []byte, fi fs.FileInfo) {
 	}
 	host, me := hostID(), os.Getpid()
 	var pids []int
-	for _, e := range d.IDs {
-		if e.Holder != "" && e.Host == host && e.PID != me {
-			pids = append(pids, e.PID)
+	watched := map[int]bool{}
+	watch := func(h string, pid int) {
+		if h == host && pid != me && pid != 0 && !watched[pid] {
+			watched[pid] = true
+			pids = append(pids, pid)
 		}
 	}
+	var unknown []string
+	for name, e := range d.IDs {
+		if e.Holder == unknownHolder {
+			unknown = append(unknown, name)
+		} else if e.Holder != "" {
+			watch(e.Host, e.PID)
+		}
+	}
+	for _, t := range d.Wait {
+		watch(t.Host, t.PID)
+	}
 	s.mu.Lock()
-	s.pids, s.seen = pids, fi
+	s.pids, s.seen, s.unknown = pids, fi, unknown
 	s.mu.Unlock()
 }
 
@@ -153,19 +169,22 @@ func (s *dirStore) Wait(ctx context.Context, _ string, d time.Duration) error {
 }
 
 // poll looks every poolPoll for the state file changed since this process
-// last read or wrote it, or a holder of this host dead, and then closes
-// woken, ending; it ends as well when no waiter is left.
+// last read or wrote it, or a holder or waiter of this host dead, and then
+// closes woken, ending; it ends as well when no waiter is left.
 func (s *dirStore) poll(woken chan struct{}) {
 	tick := time.NewTicker(poolPoll)
 	defer tick.Stop()
 	for range tick.C {
 		s.mu.Lock()
-		pids, seen, alone := s.pids, s.seen, s.waiters == 0
+		pids, seen, unknown, alone := s.pids, s.seen, s.unknown, s.waiters == 0
 		s.mu.Unlock()
 		now, _ := os.Stat(s.state)
 		changed := (seen == nil) != (now == nil) || (now != nil && (!os.SameFile(seen, now) || !now.ModTime().Equal(seen.ModTime()) || now.Size() != seen.Size()))
 		for _, pid := range pids {
 			changed = changed || !processAlive(pid)
+		}
+		for _, name := range unknown {
+			changed = changed || s.free(name)
 		}
 		if changed || alone {
 			s.mu.Lock()
@@ -222,28 +241,37 @@ func (s *dirStore) leasePath(name string) string {
 	return filepath.Join(s.dir, name+".json.lease")
 }
 
-// lock takes name's lease lock if no one holds it.
-func (s *dirStore) lock(name string) (bool, error) {
+// heldLock is a lease lock this process holds, for the lease token.
+type heldLock struct {
+	token  string
+	unlock func()
+}
+
+// lock takes name's lease lock for the lease token if no one holds it.
+func (s *dirStore) lock(name, token string) (bool, error) {
 	unlock, ok, err := safefile.TryLock(s.leasePath(name))
 	if err != nil {
 		return false, pathError("lease", s.leasePath(name), fileErr(err))
 	}
 	if ok {
 		s.mu.Lock()
-		s.held[name] = unlock
+		s.held[name] = heldLock{token, unlock}
 		s.mu.Unlock()
 	}
 	return ok, nil
 }
 
-// unlock drops name's lease lock, if this process holds it.
-func (s *dirStore) unlock(name string) {
+// unlock drops name's lease lock if this process holds it for token: a
+// late unlock of an earlier lease must not drop the lock of the next.
+func (s *dirStore) unlock(name, token string) {
 	s.mu.Lock()
-	unlock := s.held[name]
-	delete(s.held, name)
+	h, ok := s.held[name]
+	if ok && h.token == token {
+		delete(s.held, name)
+	}
 	s.mu.Unlock()
-	if unlock != nil {
-		unlock()
+	if ok && h.token == token {
+		h.unlock()
 	}
 }
 
@@ -261,10 +289,10 @@ func (s *dirStore) free(name string) bool {
 func (s *dirStore) Close() error {
 	s.mu.Lock()
 	held := s.held
-	s.held = map[string]func(){}
+	s.held = map[string]heldLock{}
 	s.mu.Unlock()
-	for _, unlock := range held {
-		unlock()
+	for _, h := range held {
+		h.unlock()
 	}
 	return nil
 }

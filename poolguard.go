@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"sync"
 	"time"
@@ -16,9 +17,15 @@ import (
 // every request it sends (its login's included), what the login room asks
 // of the lease, and what it tells of its logins.
 type poolHooks struct {
-	guard  func(next http.RoundTripper) http.RoundTripper
-	fence  func() error       // why the session may not send now, or nil
-	report func(loginOutcome) // a login's outcome
+	guard func(next http.RoundTripper) http.RoundTripper
+	// fence returns, for a login beginning now, the function that says
+	// why the lease it began under can no longer send (nil while it
+	// can): a login cut short by the end of that lease is not a failed
+	// login, even if another lease holds the identity by the time it
+	// returns.
+	fence   func() func() error
+	report  func(loginOutcome)        // a login's outcome
+	blocked func(*http.Response) bool // WithBlocked's detector
 }
 
 // withPool is the Option that ties a session to its identity in a pool.
@@ -32,16 +39,20 @@ func (p *Pool) hooks(m *member) *poolHooks {
 		guard: func(next http.RoundTripper) http.RoundTripper {
 			return &leaseGuard{p: p, m: m, next: next}
 		},
-		fence: func() error {
+		fence: func() func() error {
 			l := m.current.Load()
-			if l == nil {
-				return fmt.Errorf("%w: %q is not leased", ErrLeaseEnded, m.id.Name)
+			return func() error {
+				if l == nil {
+					return fmt.Errorf("%w: %q is not leased", ErrLeaseEnded, m.id.Name)
+				}
+				if cur := m.current.Load(); cur != l {
+					return fmt.Errorf("%w: %q was released", ErrLeaseEnded, m.id.Name)
+				}
+				return l.reason()
 			}
-			l.mu.Lock()
-			defer l.mu.Unlock()
-			return l.why
 		},
-		report: func(o loginOutcome) { p.loginOutcome(m, o) },
+		report:  func(o loginOutcome) { p.loginOutcome(m, o) },
+		blocked: p.cfg.blocked,
 	}
 }
 
@@ -52,6 +63,11 @@ func (p *Pool) session(ctx context.Context, m *member) (*Session, error) {
 	defer m.mu.Unlock()
 	if m.sess != nil {
 		return m.sess, nil
+	}
+	if p.isClosed() {
+		// Close has walked the members, or is about to under m.mu:
+		// a session opened now would never be closed.
+		return nil, fmt.Errorf("%w: the pool is closed", ErrClosed)
 	}
 	opts := slices.Concat(p.cfg.sessionOpts, m.id.Options)
 	if m.id.Login != nil {
@@ -104,7 +120,9 @@ func (g *leaseGuard) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx, cancel := context.WithCancel(req.Context())
 	stop := context.AfterFunc(l.ctx, cancel)
 	resp, err := g.next.RoundTrip(req.WithContext(ctx))
-	l.leave()
+	// Counted out once the answer is judged: Release waits for that, so
+	// that a blocked identity is cooling before anyone can take it.
+	defer l.leave()
 	if err != nil {
 		stop()
 		cancel()
@@ -236,8 +254,13 @@ func (p *Pool) loginOutcome(m *member, o loginOutcome) {
 func networkCause(err error) bool {
 	var op *net.OpError
 	var dns *net.DNSError
+	var urlErr *url.Error
 	var timeout interface{ Timeout() bool }
-	return errors.As(err, &op) || errors.As(err, &dns) ||
+	// A request of the login that got no answer at all (a *url.Error, as
+	// every Session request's error is): a proxy that cannot reach the
+	// site answers CONNECT with a plain "Bad Gateway" error.
+	return errors.As(err, &urlErr) || errors.As(err, &op) || errors.As(err, &dns) ||
+		errors.Is(err, ErrLeaseEnded) || errors.Is(err, ErrBlocked) || errors.Is(err, ErrRetired) ||
 		(errors.As(err, &timeout) && timeout.Timeout()) ||
 		errors.Is(err, context.DeadlineExceeded) ||
 		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)

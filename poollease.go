@@ -3,8 +3,10 @@ package httpsession
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 )
@@ -54,7 +56,9 @@ func (l *Lease) Block(retryAfter time.Duration) { l.p.finish(l, endBlock, retryA
 
 // Retire retires the identity for everyone sharing the pool, for reason
 // (which Status reports; keep secrets out of it), then releases it.
-func (l *Lease) Retire(reason error) { l.p.finish(l, endRetire, 0, reason) }
+func (l *Lease) Retire(reason error) {
+	l.p.finish(l, endRetire, 0, errors.New(retireReason(reason)))
+}
 
 // How a lease ends.
 type leaseEnd int
@@ -63,7 +67,13 @@ const (
 	endRelease leaseEnd = iota
 	endBlock
 	endRetire
+	endBroken // its session cannot be opened
 )
+
+// brokenWait is how long an identity whose session or lease file cannot
+// be opened (a corrupt cookie file, a FIFO in its place) is set aside, so
+// that Acquire hands out the others meanwhile.
+const brokenWait = time.Minute
 
 // leaseKey marks a request's context with the lease it is sent on.
 type leaseKey struct{}
@@ -176,11 +186,25 @@ func (p *Pool) finish(l *Lease, how leaseEnd, retryAfter time.Duration, reason e
 			if e.Holder == l.token {
 				e.Holder, e.Host, e.PID, e.Deadline = "", "", 0, 0
 			}
+			if p.locks != nil {
+				// With the state, under its lock: a waiter that
+				// reads the identity free finds its lock free too
+				// (else it takes it for held outside the pool).
+				p.locks.unlock(l.Name(), l.token)
+			}
 			switch {
 			case how == endBlock && !blocked:
 				p.cool(e, n, retryAfter, "blocked by a worker")
+			case how == endBlock && retryAfter > 0:
+				// Blocked by an answer already: a longer wait the
+				// worker asks for counts, not another block.
+				if until := n + int64(min(retryAfter, maxCoolDown)); until > e.Until {
+					e.Until, e.Cause = until, clip(fmt.Sprintf("blocked by a worker; back in %v", retryAfter.Round(time.Millisecond)))
+				}
 			case how == endRetire:
-				e.Retired, e.ByLogin = clip(retireReason(reason)), false
+				e.Retired, e.ByLogin = clip(reason.Error()), false
+			case how == endBroken:
+				setAside(e, n, reason)
 			case answered && !blocked:
 				e.Blocks = 0
 			}
@@ -191,7 +215,7 @@ func (p *Pool) finish(l *Lease, how leaseEnd, retryAfter time.Duration, reason e
 			return nil
 		})
 		if p.locks != nil {
-			p.locks.unlock(l.Name())
+			p.locks.unlock(l.Name(), l.token)
 		}
 		p.forget(l)
 		p.wakeUp(wake)
@@ -208,8 +232,17 @@ func (p *Pool) forget(l *Lease) {
 
 // update runs change on the shared state, brought to the store's clock
 // (see poolDoc.clean), and stores it if change changed it.
+//
+// Every update wakes this process's waiters (and, through the store, the
+// others') that the state serves, the first time this process sees that
+// state: the change that freed their identity may not have woken them (it
+// came while they looked, or the poller took this process's own update
+// for the news). Woken at every look, waiters behind one that is slow to
+// take would wake each other without end.
 func (p *Pool) update(ctx context.Context, change func(d *poolDoc, now int64) error) error {
-	return p.store.Update(ctx, func(state []byte, now time.Time) ([]byte, error) {
+	var wake []string
+	err := p.store.Update(ctx, func(state []byte, now time.Time) ([]byte, error) {
+		wake = nil
 		d, err := decodePoolDoc(state)
 		if err != nil {
 			return nil, err
@@ -220,17 +253,45 @@ func (p *Pool) update(ctx context.Context, change func(d *poolDoc, now int64) er
 			return nil, err
 		}
 		out, err := d.encode()
-		if err != nil || bytes.Equal(out, state) {
+		if err != nil {
 			return nil, err
+		}
+		if p.look(out) {
+			wake = p.wakeList(d)
+		}
+		if bytes.Equal(out, state) {
+			return nil, nil
 		}
 		return out, nil
 	})
+	if err == nil && len(wake) > 0 {
+		p.wakeUp(wake)
+	}
+	return err
 }
 
-// retireReason is the text Status keeps for a worker's reason.
-func retireReason(reason error) string {
+// setAside cools an identity that cannot be used down for brokenWait, with
+// the cause.
+func setAside(e *poolEntry, n int64, cause error) {
+	if until := n + int64(brokenWait); until > e.Until {
+		e.Until, e.Cause = until, clip("cannot be used: "+redactText(unprefixed(cause.Error())))
+	}
+}
+
+// retireReason is the text Status keeps for a worker's reason: never
+// empty (the text is what marks an identity retired), and never a panic,
+// whatever reason's Error does (a typed nil pointer).
+func retireReason(reason error) (text string) {
+	defer func() {
+		if recover() != nil {
+			text = ""
+		}
+		if strings.TrimSpace(text) == "" {
+			text = "retired by a worker"
+		}
+	}()
 	if reason == nil {
-		return "retired by a worker"
+		return ""
 	}
 	return redactText(unprefixed(reason.Error()))
 }
@@ -278,7 +339,9 @@ func (p *Pool) acquire(ctx context.Context, name string) (*Lease, error) {
 	queued := false
 	defer func() {
 		if queued {
-			// Gave up: the place in the queue goes.
+			// Gave up: the place in the queue goes, and an identity
+			// the queue kept for it goes to the waiters after it,
+			// who would otherwise find out only at their next look.
 			dctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
 			_ = p.update(dctx, func(d *poolDoc, _ int64) error {
@@ -287,21 +350,39 @@ func (p *Pool) acquire(ctx context.Context, name string) (*Lease, error) {
 			})
 		}
 	}()
+	var last error // the last failure worth trying again after
 	for {
 		if p.isClosed() {
 			return nil, fmt.Errorf("%w: the pool is closed", ErrClosed)
 		}
 		changed := p.changes()
 		l, next, err := p.take(ctx, &t, &queued)
-		if err != nil || l != nil {
-			return l, err
+		var broken *brokenError
+		switch {
+		case l != nil:
+			return l, nil
+		case errors.As(err, &broken) && name == "":
+			// Set aside for a while: another identity, then.
+			last = broken.err
+			continue
+		case errors.As(err, &broken):
+			return nil, broken.err
+		case err != nil && !worthRetry(err):
+			return nil, err
+		case err != nil:
+			// The store is out of reach (Redis restarting, a lock
+			// held too long): wait and try again, until ctx ends.
+			last, next = err, time.Second
 		}
 		wait := p.ticketTTL() / 3
 		if next > 0 {
 			wait = min(wait, next)
 		}
 		if err := p.wait(ctx, changed, t.ID, wait); err != nil {
-			return nil, err
+			if last != nil {
+				return nil, fmt.Errorf("%w (the last failure: %w)", err, last)
+			}
+			return nil, p.noneFree(err, name)
 		}
 	}
 }
@@ -344,26 +425,19 @@ func (p *Pool) wait(ctx context.Context, changed <-chan struct{}, ticket string,
 // cool-down ends (0: none).
 func (p *Pool) take(ctx context.Context, t *poolTicket, queued *bool) (*Lease, time.Duration, error) {
 	token := newToken()
+	wasQueued := *queued
 	var granted, locked string
 	var next time.Duration
-	var start time.Time
 	var none error
-	var wake []string
+	// The lease's time runs from before the store read its clock (n):
+	// taken when change runs, once the answer came back, it would run
+	// past the store's deadline by as long as the answer took.
+	start := time.Now()
 	err := p.update(ctx, func(d *poolDoc, n int64) error {
-		start = time.Now()
-		granted, next, none, wake = "", 0, nil, nil
-		// Waiters this state serves, which the change that freed their
-		// identity may not have woken (it happened while they looked).
-		defer func() {
-			for _, id := range p.wakeList(d) {
-				if id != t.ID {
-					wake = append(wake, id)
-				}
-			}
-		}()
+		granted, next, none = "", 0, nil
 		if locked != "" {
 			// An earlier call of change, whose state was not stored.
-			p.locks.unlock(locked)
+			p.locks.unlock(locked, token)
 			locked = ""
 		}
 		if none = p.noneLeft(d, t.Name); none != nil {
@@ -378,9 +452,13 @@ func (p *Pool) take(ctx context.Context, t *poolTicket, queued *bool) (*Lease, t
 			if granted == "" || p.locks == nil {
 				break
 			}
-			ok, err := p.locks.lock(granted)
+			ok, err := p.locks.lock(granted, token)
 			if err != nil {
-				return err
+				// Its lease file cannot be locked: set aside, and
+				// the next one is handed out.
+				setAside(d.entry(granted), n, err)
+				granted = ""
+				continue
 			}
 			if ok {
 				locked = granted
@@ -389,7 +467,7 @@ func (p *Pool) take(ctx context.Context, t *poolTicket, queued *bool) (*Lease, t
 			// Held by a process outside the shared state: taken for
 			// held until its lock is free (holderGone).
 			e := d.entry(granted)
-			e.Holder, e.Host, e.PID = "unknown", "", 0
+			e.Holder, e.Host, e.PID = unknownHolder, "", 0
 			granted = ""
 		}
 		if granted == "" {
@@ -416,13 +494,14 @@ func (p *Pool) take(ctx context.Context, t *poolTicket, queued *bool) (*Lease, t
 		}
 		return nil
 	})
-	if err == nil && len(wake) > 0 {
-		p.wakeUp(wake)
-	}
 	switch {
 	case err != nil:
+		// The last change (a grant, which dequeued t) may not have been
+		// stored: t may keep the place it had, and an identity kept
+		// for it, unless acquire takes it out of the queue.
+		*queued = *queued || wasQueued
 		if locked != "" {
-			p.locks.unlock(locked)
+			p.locks.unlock(locked, token)
 		}
 		return nil, 0, fmt.Errorf("httpsession: acquire: %w", err)
 	case none != nil:
@@ -432,6 +511,18 @@ func (p *Pool) take(ctx context.Context, t *poolTicket, queued *bool) (*Lease, t
 	}
 	l, err := p.lease(ctx, granted, token, start)
 	return l, 0, err
+}
+
+// look records b as the state this process last saw, and reports whether
+// it is another one than before.
+func (p *Pool) look(b []byte) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if bytes.Equal(b, p.looked) {
+		return false
+	}
+	p.looked = b
+	return true
 }
 
 // lease makes the Lease on name that take granted, opening the identity's
@@ -453,8 +544,13 @@ func (p *Pool) lease(ctx context.Context, name, token string, start time.Time) (
 	}
 	sess, err := p.session(ctx, m)
 	if err != nil {
-		l.Release()
-		return nil, fmt.Errorf("httpsession: acquire %q: %w", name, err)
+		err = fmt.Errorf("httpsession: acquire %q: %w", name, err)
+		if errors.Is(err, ErrClosed) {
+			l.Release()
+			return nil, err
+		}
+		p.finish(l, endBroken, 0, err)
+		return nil, &brokenError{err}
 	}
 	l.view.session = sess.session
 	if sync := m.syncer(); sync != nil {
@@ -469,6 +565,38 @@ func (p *Pool) lease(ctx context.Context, name, token string, start time.Time) (
 	return l, nil
 }
 
+// noneFree adds to the error of an Acquire whose context ended why no
+// identity was free: what each one that cools down waits for.
+func (p *Pool) noneFree(err error, name string) error {
+	var why []string
+	for _, st := range p.Status() {
+		if (name == "" || st.Name == name) && st.State == IdentityCooling && st.Err != nil {
+			why = append(why, fmt.Sprintf("%s: %s", st.Name, st.Err))
+		}
+	}
+	if len(why) == 0 {
+		return err
+	}
+	return fmt.Errorf("%w (cooling down: %s)", err, strings.Join(why, "; "))
+}
+
+// brokenError is take's error for an identity whose session cannot be
+// opened: it is set aside, and Acquire goes on with the others.
+type brokenError struct{ err error }
+
+func (e *brokenError) Error() string { return e.err.Error() }
+func (e *brokenError) Unwrap() error { return e.err }
+
+// worthRetry reports whether Acquire waits and tries again after err: not
+// for a pool that is closed, retired identities, or a state that is not a
+// pool's or a path that is not safe, which no wait mends.
+func worthRetry(err error) bool {
+	var none *noIdentityError
+	var ret *retiredError
+	return !errors.As(err, &none) && !errors.As(err, &ret) &&
+		!errors.Is(err, ErrClosed) && !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrUnsafePath)
+}
+
 // margin is how much earlier than the store a holder stops using a lease
 // it could not renew: clocks run at slightly different rates.
 func (p *Pool) margin() time.Duration {
@@ -476,30 +604,30 @@ func (p *Pool) margin() time.Duration {
 }
 
 // keep renews an expiring lease every third of its TTL until it ends, and
-// ends it when it could not be renewed in time.
+// ends it when it could not be renewed in time: then, even while a
+// renewal is under way, for a Redis that does not answer may hold one up
+// past its context's deadline (go-redis heeds it only with
+// ContextTimeoutEnabled), and the lease's requests must stop all the same.
 func (l *Lease) keep() {
 	p := l.p
 	tick := time.NewTicker(p.cfg.ttl / 3)
 	defer tick.Stop()
+	l.mu.Lock()
+	lapse := time.AfterFunc(time.Until(l.valid), l.lapse)
+	l.mu.Unlock()
+	defer lapse.Stop()
 	for {
+		select {
+		case <-l.ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if l.ctx.Err() != nil {
+			return
+		}
 		l.mu.Lock()
 		valid := l.valid
 		l.mu.Unlock()
-		lapse := time.NewTimer(time.Until(valid))
-		select {
-		case <-l.ctx.Done():
-			lapse.Stop()
-			return
-		case <-lapse.C:
-			l.mu.Lock()
-			l.lapseLocked()
-			l.mu.Unlock()
-			p.forget(l)
-			p.broadcast()
-			return
-		case <-tick.C:
-			lapse.Stop()
-		}
 		start := time.Now()
 		ctx, cancel := context.WithDeadline(l.ctx, valid)
 		lost := false
@@ -518,6 +646,7 @@ func (l *Lease) keep() {
 			l.lapseLocked()
 		case err == nil && l.why == nil:
 			l.valid = start.Add(p.cfg.ttl - p.margin())
+			lapse.Reset(time.Until(l.valid))
 		}
 		l.mu.Unlock()
 		if lost {
@@ -525,5 +654,20 @@ func (l *Lease) keep() {
 			p.broadcast()
 			return
 		}
+	}
+}
+
+// lapse ends the lease once its time is up: keep's timer calls it, and it
+// does nothing if a renewal moved the time on meanwhile.
+func (l *Lease) lapse() {
+	l.mu.Lock()
+	due := !time.Now().Before(l.valid)
+	if due {
+		l.lapseLocked()
+	}
+	l.mu.Unlock()
+	if due {
+		l.p.forget(l)
+		l.p.broadcast()
 	}
 }

@@ -53,6 +53,10 @@ type poolTicket struct {
 	Deadline int64  `json:"deadline"` // dropped after this unless renewed
 }
 
+// unknownHolder holds an identity whose lease lock was found held by a
+// process outside the shared state, until its lock is free.
+const unknownHolder = "unknown"
+
 // Bounds of the shared state, so that it stays small whatever happens.
 const (
 	poolDocVersion = 1
@@ -69,16 +73,18 @@ const (
 	maxCoolDown = 24 * time.Hour
 	// maxReason bounds the text kept of a cause or a reason.
 	maxReason = 512
+	// maxTicketTTL bounds the life of a waiter's place in the queue.
+	maxTicketTTL = 30 * time.Second
 )
 
 // decodePoolDoc reads the shared state; empty input is a new pool. A
 // state that is not one is an error wrapping ErrCorrupt: the store is
 // someone else's, and nothing writes over it.
 func decodePoolDoc(data []byte) (*poolDoc, error) {
-	d := &poolDoc{V: poolDocVersion, IDs: map[string]*poolEntry{}}
 	if len(bytes.TrimSpace(data)) == 0 {
-		return d, nil
+		return &poolDoc{V: poolDocVersion, IDs: map[string]*poolEntry{}}, nil
 	}
+	d := &poolDoc{}
 	if len(data) > maxPoolDoc {
 		return nil, fmt.Errorf("%w: the pool's state is larger than %d MiB", ErrCorrupt, maxPoolDoc>>20)
 	}
@@ -130,6 +136,11 @@ func (d *poolDoc) clean(now int64, gone func(host string, pid int) bool, holderG
 	d.Wait = slices.DeleteFunc(d.Wait, func(t poolTicket) bool {
 		return t.Deadline <= now || gone(t.Host, t.PID)
 	})
+	for i := range d.Wait {
+		// A place written by a clock ahead of this one lasts no longer
+		// than the longest a waiter keeps one.
+		d.Wait[i].Deadline = min(d.Wait[i].Deadline, now+int64(maxTicketTTL))
+	}
 	if len(d.IDs) > 2*maxPoolIdentities {
 		// Names no process uses any more: the free ones go first.
 		for name, e := range d.IDs {
@@ -242,10 +253,10 @@ func (d *poolDoc) nextChange(names []string) int64 {
 // limit, of which a random part between half and all ("equal jitter"),
 // so that the workers of a fleet do not all come back at once.
 func blockWait(first, limit time.Duration, blocks int) time.Duration {
-	limit = max(limit, first)
-	d := first
+	limit = min(max(limit, first), maxCoolDown)
+	d := min(first, limit)
 	for i := 1; i < blocks && d < limit; i++ {
-		d *= 2
+		d = min(2*d, limit)
 	}
 	d = min(d, limit)
 	return d/2 + rand.N(d/2+1)

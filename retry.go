@@ -53,6 +53,9 @@ type retryTransport struct {
 	policy RetryPolicy
 	next   http.RoundTripper
 	now    func() time.Time
+	// final, if set, says an answer is not to be retried whatever its
+	// status: a pool's blocked answer, which the caller must see.
+	final func(*http.Response) bool
 }
 
 func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -120,7 +123,12 @@ func (t *retryTransport) shouldRetry(ctx context.Context, resp *http.Response, e
 		return false
 	}
 	if err != nil {
-		return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
+		// A pool lease that can no longer send stays so: not retried.
+		return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) &&
+			!errors.Is(err, ErrBlocked) && !errors.Is(err, ErrLeaseEnded) && !errors.Is(err, ErrRetired)
+	}
+	if t.final != nil && t.final(resp) {
+		return false
 	}
 	return slices.Contains(t.policy.Statuses, resp.StatusCode)
 }

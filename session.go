@@ -121,6 +121,9 @@ func New(opts ...Option) (*Session, error) {
 	var rt http.RoundTripper = &Transport{Jar: s.jar, Base: base, changed: s.changed}
 	if cfg.retry != nil {
 		rt = &retryTransport{policy: *cfg.retry, next: rt, now: time.Now}
+		if cfg.pool != nil {
+			rt.(*retryTransport).final = cfg.pool.blocked
+		}
 	}
 	s.client = &http.Client{
 		Transport:     &defaultsTransport{s: s, next: rt},

@@ -275,10 +275,13 @@ func (s *poolStore) Close() error {
 	stores := s.stores
 	s.stores = map[string]*Store{}
 	s.mu.Unlock()
+	// The jars live in the pool's life: ended first, their followers
+	// all stop at once, rather than one after the other as each Close
+	// waits out its follower's blocking read (up to its block time).
+	s.cancel()
 	var errs []error
 	for _, st := range stores {
 		errs = append(errs, st.Close())
 	}
-	s.cancel()
 	return errors.Join(errs...)
 }

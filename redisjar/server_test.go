@@ -41,7 +41,7 @@ func (quietLogger) Printf(context.Context, string, ...any) {}
 // redisServer is a redis-server of the test's own, on a free loopback port,
 // with the append-only file fsynced on every write, killed at the end.
 type redisServer struct {
-	t    *testing.T
+	t    testing.TB
 	bin  string
 	dir  string
 	port int
@@ -74,7 +74,7 @@ func (l *lockedBuffer) String() string {
 
 // startRedis starts a redis-server, or skips the test when there is none
 // (fails it under CI=true).
-func startRedis(t *testing.T) *redisServer {
+func startRedis(t testing.TB) *redisServer {
 	t.Helper()
 	return startRedisServer(t, false)
 }
@@ -86,7 +86,7 @@ func startEphemeralRedis(t *testing.T) *redisServer {
 	return startRedisServer(t, true)
 }
 
-func startRedisServer(t *testing.T, ephemeral bool) *redisServer {
+func startRedisServer(t testing.TB, ephemeral bool) *redisServer {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
@@ -101,7 +101,7 @@ func startRedisServer(t *testing.T, ephemeral bool) *redisServer {
 	return r
 }
 
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)

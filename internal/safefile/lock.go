@@ -12,9 +12,13 @@ import (
 // lockPerm is the mode of a new lock file.
 const lockPerm fs.FileMode = 0o600
 
-// lockRetry is how often Lock tries again while another process holds the
-// lock.
-const lockRetry = 5 * time.Millisecond
+// lockRetry is how often Lock tries again, at most, while another process
+// holds the lock; on unix it starts at firstLockRetry and doubles, since
+// most locks are held for well under a millisecond.
+const (
+	lockRetry      = 5 * time.Millisecond
+	firstLockRetry = 50 * time.Microsecond
+)
 
 // checkLockPath refuses a lock file path that exists and is not a regular
 // file, a symbolic link among others, or that another user planted in a

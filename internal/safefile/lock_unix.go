@@ -40,6 +40,7 @@ func Lock(ctx context.Context, path string, timeout time.Duration) (unlock func(
 		defer cancel()
 	}
 	fd := int(f.Fd())
+	wait := firstLockRetry
 	for {
 		err := syscall.Flock(fd, syscall.LOCK_EX|syscall.LOCK_NB)
 		if err == nil {
@@ -53,7 +54,8 @@ func Lock(ctx context.Context, path string, timeout time.Duration) (unlock func(
 		case <-ctx.Done():
 			_ = f.Close()
 			return nil, locked(path, ctx.Err())
-		case <-time.After(lockRetry):
+		case <-time.After(wait):
 		}
+		wait = min(2*wait, lockRetry)
 	}
 }
