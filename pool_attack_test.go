@@ -190,15 +190,7 @@ func TestAttackReleaseDoesNotWaitForBlockedAnswer(t *testing.T) {
 // when the lease was blocked (poollease.go "how == endBlock && !blocked"),
 // so the hour is dropped.
 func TestAttackBlockAfterBlockedAnswerDropsRetryAfter(t *testing.T) {
-	site := newPoolSite(t)
-	site.owed["ann"], site.after["ann"] = 1, "1"
-	p := openTestPool(t, t.TempDir(), site, siteIdentities("ann"))
-	ctx := testCtx(t)
-	l, err := p.Acquire(ctx)
-	require.NoError(t, err)
-	status, err := get(ctx, l, "/page")
-	require.NoError(t, err)
-	require.Equal(t, http.StatusTooManyRequests, status)
+	_, p, l, _ := blockedLease(t, "ann")
 	l.Block(time.Hour)
 	st := statusOf(p, "ann")
 	require.Equal(t, IdentityCooling, st.State)

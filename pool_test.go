@@ -182,17 +182,26 @@ func TestPoolLeasesAreExclusiveAndEachIdentityLogsInOnce(t *testing.T) {
 	assert.Equal(t, 12*20, uses)
 }
 
-func TestPoolBlockedIdentityCoolsDownAndComesBack(t *testing.T) {
+// blockedLease opens a pool of the one identity name on a site that
+// answers its first page 429 with Retry-After: 1, and returns a lease that
+// got that answer.
+func blockedLease(t *testing.T, name string) (*poolSite, *Pool, *Lease, context.Context) {
+	t.Helper()
 	site := newPoolSite(t)
-	site.owed["bob"], site.after["bob"] = 1, "1"
-	p := openTestPool(t, t.TempDir(), site, siteIdentities("bob"))
+	site.owed[name], site.after[name] = 1, "1"
+	p := openTestPool(t, t.TempDir(), site, siteIdentities(name))
 	ctx := testCtx(t)
 	l, err := p.Acquire(ctx)
 	require.NoError(t, err)
 	status, err := get(ctx, l, "/page")
 	require.NoError(t, err)
 	require.Equal(t, http.StatusTooManyRequests, status)
-	_, err = get(ctx, l, "/page")
+	return site, p, l, ctx
+}
+
+func TestPoolBlockedIdentityCoolsDownAndComesBack(t *testing.T) {
+	site, p, l, ctx := blockedLease(t, "bob")
+	_, err := get(ctx, l, "/page")
 	require.ErrorIs(t, err, ErrBlocked)
 	st := p.Status()[0]
 	assert.Equal(t, IdentityLeased, st.State)
@@ -204,7 +213,7 @@ func TestPoolBlockedIdentityCoolsDownAndComesBack(t *testing.T) {
 	l, err = p.Acquire(ctx)
 	require.NoError(t, err)
 	assert.GreaterOrEqual(t, time.Since(start), 500*time.Millisecond, "handed out while cooling down")
-	status, err = get(ctx, l, "/page")
+	status, err := get(ctx, l, "/page")
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusOK, status)
 	l.Release()
